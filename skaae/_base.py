@@ -1,0 +1,363 @@
+"""Estimator plumbing shared by the skaae estimators.
+
+Validation of parameters and data, devices, seeding, the call into the shared
+training loop, the fit diagnostics, and pickling that works across devices.
+The torch side lives in ``_model``, ``_networks`` and ``_training``.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._model import AdversarialAutoencoder
+from ._networks import _ACTIVATIONS, ENCODERS
+from ._training import TrainingConfig, train
+from .metrics import energy_distance
+from .priors import BasePrior, _resolve_prior
+
+_MAX_DIAGNOSTIC_SAMPLES = 2000
+_ENCODE_BATCH = 8192
+_LABEL_CONDITIONAL_PRIORS = ("gaussian_mixture", "swiss_roll")
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; check the rest exists."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, str | torch.device):
+        raise TypeError(
+            f"device must be 'auto', a device string such as 'cpu' or 'cuda:0', "
+            f"or a torch.device; got {type(device).__name__}."
+        )
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device.") from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are available."
+            )
+    return resolved
+
+
+def _check_int(name: str, value, minimum: int) -> None:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+
+
+def _check_float(name: str, value, *, low: float, high=None, closed=False) -> None:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a float, got {type(value).__name__}.")
+    too_low = value < low if closed else value <= low
+    if too_low or (high is not None and value >= high):
+        bound = f"in [{low}, {high})" if high is not None else f"> {low}"
+        if closed and high is None:
+            bound = f">= {low}"
+        raise ValueError(f"{name} must be {bound}, got {value}.")
+
+
+def _check_option(name: str, value, options) -> None:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}.")
+
+
+def _check_layer_sizes(name: str, value) -> tuple[int, ...]:
+    sizes = (value,) if isinstance(value, numbers.Integral) else value
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a sequence of ints.") from None
+    for size in sizes:
+        if not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"{name} must hold positive ints, got {value!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+def _unlabeled_mask(y: np.ndarray) -> np.ndarray:
+    if y.dtype.kind in "OUS":
+        return np.array([v == -1 or v == "-1" for v in y], dtype=bool)
+    return y == -1
+
+
+class _BaseAAE(BaseEstimator):
+    """Shared fit/transform machinery; subclasses set the public API."""
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "module_")
+
+    def _reset_fitted(self) -> None:
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+
+    # -- validation --------------------------------------------------------
+    def _validate_params(self) -> None:
+        _check_int("n_components", self.n_components, 1)
+        _check_int("max_iter", self.max_iter, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        _check_float("learning_rate_init", self.learning_rate_init, low=0.0)
+        if self.regularization_learning_rate is not None:
+            _check_float(
+                "regularization_learning_rate",
+                self.regularization_learning_rate,
+                low=0.0,
+            )
+        _check_float("dropout", self.dropout, low=0.0, high=1.0, closed=True)
+        _check_float("momentum", self.momentum, low=0.0, high=1.0, closed=True)
+        _check_option("encoder", self.encoder, ENCODERS)
+        _check_option("activation", self.activation, _ACTIVATIONS)
+        _check_option("solver", self.solver, ("adam", "sgd"))
+        _check_option("loss", self.loss, ("mse", "bce"))
+        if not isinstance(self.batch_norm, bool | np.bool_):
+            raise TypeError(f"batch_norm must be a bool, got {self.batch_norm!r}.")
+        _check_int("verbose", self.verbose, 0)
+        if not (isinstance(self.prior, str | BasePrior) or callable(self.prior)):
+            raise TypeError(
+                "prior must be a string, a skaae.priors prior or a callable "
+                f"f(n_samples, random_state); got {type(self.prior).__name__}."
+            )
+
+    def _uses_labels(self) -> bool:
+        """Whether ``fit(X, y)`` conditions the regulariser on ``y``."""
+        if isinstance(self.prior, str):
+            return self.prior in _LABEL_CONDITIONAL_PRIORS
+        return isinstance(self.prior, BasePrior) and self.prior._label_conditional
+
+    def _encode_labels(self, y, n_samples: int):
+        """Classes, per-sample class index (-1 = unlabeled) and one-hots."""
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(np.empty(n_samples), y)
+        unlabeled = _unlabeled_mask(y)
+        if unlabeled.all():
+            raise ValueError(
+                "y has no labelled samples (every entry is -1, which marks an "
+                "unlabeled sample); label some samples or fit without y."
+            )
+        labelled = y[~unlabeled]
+        target_type = type_of_target(labelled, input_name="y")
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"With a prior that has modes, y must hold class labels (and -1 "
+                f"for unlabeled samples); got a {target_type!r} target."
+            )
+        classes, index = np.unique(labelled, return_inverse=True)
+        codes = np.full(n_samples, -1, dtype=np.int64)
+        codes[~unlabeled] = index
+        onehot = np.zeros((n_samples, len(classes) + 1), dtype=np.float32)
+        onehot[np.arange(n_samples), np.where(codes >= 0, codes, len(classes))] = 1
+        return classes, codes, onehot
+
+    # -- fitting -----------------------------------------------------------
+    def _fit(self, X, y=None):
+        self._reset_fitted()
+        try:
+            self._fit_checked(X, y)
+        except BaseException:
+            # Never leave a half-fitted estimator behind.
+            self._reset_fitted()
+            raise
+        return self
+
+    def _fit_checked(self, X, y) -> None:
+        self._validate_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        if not np.all(np.isfinite(X)):  # validate_data already rejects these
+            raise ValueError("Input X contains NaN or infinity.")
+        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "loss='bce' needs X in [0, 1]; scale X (e.g. with MinMaxScaler) "
+                "or use loss='mse'."
+            )
+        n_samples = X.shape[0]
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        critic_hidden = (
+            hidden
+            if self.discriminator_hidden_layer_sizes is None
+            else _check_layer_sizes(
+                "discriminator_hidden_layer_sizes",
+                self.discriminator_hidden_layer_sizes,
+            )
+        )
+        device = resolve_device(self.device)
+
+        classes = prior_labels = conditions = None
+        if y is not None and self._uses_labels():
+            classes, prior_labels, conditions = self._encode_labels(y, n_samples)
+        prior = _resolve_prior(
+            self.prior, self.n_components, None if classes is None else len(classes)
+        )
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            module = AdversarialAutoencoder(
+                X.shape[1],
+                self.n_components,
+                hidden,
+                critic_hidden,
+                encoder=self.encoder,
+                n_conditions=0 if conditions is None else conditions.shape[1],
+                output="logits" if self.loss == "bce" else "linear",
+                activation=self.activation,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+            ).to(device)
+            X_t = torch.as_tensor(X, dtype=torch.float32).to(device)
+            cond_t = (
+                None if conditions is None else torch.as_tensor(conditions).to(device)
+            )
+            lr = self.learning_rate_init
+            reg_lr = (
+                lr
+                if self.regularization_learning_rate is None
+                else self.regularization_learning_rate
+            )
+            config = TrainingConfig(
+                max_iter=self.max_iter,
+                batch_size=self.batch_size,
+                learning_rate=lr,
+                regularization_learning_rate=reg_lr,
+                solver=self.solver,
+                momentum=self.momentum,
+                loss=self.loss,
+                verbose=self.verbose,
+            )
+            history = train(
+                module,
+                X_t,
+                prior=prior,
+                prior_labels=prior_labels,
+                conditions=cond_t,
+                config=config,
+                rng=rng,
+            )
+            codes = self._encode_tensor(module, X_t)
+
+        distance, reference = self._prior_match(codes, prior, prior_labels, rng)
+        # Fitted attributes are set together, once training has succeeded.
+        self.module_ = module
+        self.device_ = device
+        self.prior_ = prior
+        self.classes_ = classes
+        self.history_ = history
+        self.n_iter_ = len(history["reconstruction"])
+        self.prior_distance_ = distance
+        self.prior_distance_reference_ = reference
+        self._n_features_out = self.n_components
+
+    @staticmethod
+    def _prior_match(codes, prior, prior_labels, rng):
+        """Energy distance of codes to prior draws, and of prior to itself."""
+        n = codes.shape[0]
+        keep = rng.permutation(n)[: min(n, _MAX_DIAGNOSTIC_SAMPLES)]
+        labels = None if prior_labels is None else prior_labels[keep]
+        m = len(keep)
+        draws = prior.sample(m, y=labels, random_state=rng)
+        other = prior.sample(m, y=labels, random_state=rng)
+        return energy_distance(codes[keep], draws), energy_distance(other, draws)
+
+    @staticmethod
+    def _encode_tensor(module, X_t: torch.Tensor) -> np.ndarray:
+        module.eval()
+        parts = [
+            module.encode(X_t[i : i + _ENCODE_BATCH])
+            for i in range(0, X_t.shape[0], _ENCODE_BATCH)
+        ]
+        return torch.cat(parts).cpu().numpy().astype(np.float64)
+
+    # -- using the fitted model -------------------------------------------
+    def _check_X(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def _to_device(self, A: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(A, dtype=torch.float32).to(self.device_)
+
+    def _encode(self, X: np.ndarray) -> np.ndarray:
+        return self._encode_tensor(self.module_, self._to_device(X)).astype(
+            X.dtype, copy=False
+        )
+
+    def _decode(self, Z: np.ndarray) -> np.ndarray:
+        self.module_.eval()
+        Z_t = self._to_device(Z)
+        parts = [
+            self.module_.decode(Z_t[i : i + _ENCODE_BATCH])
+            for i in range(0, Z_t.shape[0], _ENCODE_BATCH)
+        ]
+        return torch.cat(parts).cpu().numpy().astype(np.float64)
+
+    def _check_codes(self, Z) -> np.ndarray:
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"Z has {Z.shape[1]} features, but {type(self).__name__} has "
+                f"n_components={self.n_components}."
+            )
+        return Z
+
+    def _prior_modes_for(self, y, n_samples: int) -> np.ndarray | None:
+        """Map class labels given to ``sample`` onto prior modes."""
+        if y is None:
+            return None
+        if self.classes_ is None:
+            raise ValueError(
+                "y can only be given to sample() when the estimator was fitted "
+                "with labels and a prior that has modes."
+            )
+        y = column_or_1d(y)
+        if y.shape[0] != n_samples:
+            raise ValueError(f"y has {y.shape[0]} entries but n_samples={n_samples}.")
+        unlabeled = _unlabeled_mask(y)
+        unknown = ~np.isin(y[~unlabeled], self.classes_)
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not seen during fit: "
+                f"{np.unique(y[~unlabeled][unknown]).tolist()}."
+            )
+        modes = np.full(n_samples, -1, dtype=np.int64)
+        modes[~unlabeled] = np.searchsorted(self.classes_, y[~unlabeled])
+        return modes
+
+    # -- pickling across devices -----------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "module_" in state:
+            # Store weights on the CPU so a GPU-fitted model loads anywhere.
+            state = dict(state)
+            state["module_"] = copy.deepcopy(self.module_).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "module_" in state:
+            device = self.device_
+            if device.type == "cuda" and not torch.cuda.is_available():
+                device = torch.device("cpu")
+            self.device_ = device
+            self.module_ = self.module_.to(device)

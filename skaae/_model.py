@@ -1,0 +1,81 @@
+"""The adversarial autoencoder as one torch module: encoder, decoder, critic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ._networks import Encoder, make_mlp
+
+
+class AdversarialAutoencoder(nn.Module):
+    """Encoder, decoder and discriminator of one adversarial autoencoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Input dimension.
+    n_components : int
+        Code dimension.
+    hidden_layer_sizes : sequence of int
+        Encoder hidden layers; the decoder uses them in reverse order.
+    discriminator_hidden_layer_sizes : sequence of int
+        Discriminator hidden layers.
+    encoder : {"deterministic", "gaussian", "universal"}
+        Kind of posterior (see :class:`~skaae._networks.Encoder`).
+    n_conditions : int
+        Width of the one-hot label the discriminator receives next to the
+        code (number of classes plus one "unlabeled" slot), or 0 for none.
+    output : {"linear", "logits"}
+        ``"logits"``: the decoder's raw output goes through a sigmoid when
+        decoding for use (the training loss takes the logits directly).
+    activation, dropout, batch_norm
+        Hidden-layer options of :func:`~skaae._networks.make_mlp`.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_components: int,
+        hidden_layer_sizes: Sequence[int],
+        discriminator_hidden_layer_sizes: Sequence[int],
+        *,
+        encoder: str = "deterministic",
+        n_conditions: int = 0,
+        output: str = "linear",
+        activation: str = "relu",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        mlp = dict(activation=activation, dropout=dropout, batch_norm=batch_norm)
+        self.n_conditions = n_conditions
+        self.output = output
+        self.encoder = Encoder(
+            n_features, n_components, hidden_layer_sizes, kind=encoder, **mlp
+        )
+        self.decoder = make_mlp(
+            n_components, list(hidden_layer_sizes)[::-1], n_features, **mlp
+        )
+        # No batch norm in the critic: it sees prior and fake codes in one
+        # batch, and shared batch statistics would let it tell them apart.
+        self.discriminator = make_mlp(
+            n_components + n_conditions,
+            discriminator_hidden_layer_sizes,
+            1,
+            activation=activation,
+            dropout=dropout,
+        )
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Deterministic codes of ``x``."""
+        return self.encoder.encode(x)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Reconstructions in input space (sigmoid applied for ``"logits"``)."""
+        out = self.decoder(z)
+        return torch.sigmoid(out) if self.output == "logits" else out

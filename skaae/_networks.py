@@ -1,0 +1,107 @@
+"""Torch networks of the adversarial autoencoder: MLP builders and encoders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+}
+
+ENCODERS = ("deterministic", "gaussian", "universal")
+
+
+def make_mlp(
+    n_inputs: int,
+    hidden_layer_sizes: Sequence[int],
+    n_outputs: int,
+    *,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+) -> nn.Sequential:
+    """Multi-layer perceptron with a linear output layer.
+
+    Each hidden layer is ``Linear -> [BatchNorm] -> activation -> [Dropout]``.
+    """
+    layers: list[nn.Module] = []
+    width = n_inputs
+    for size in hidden_layer_sizes:
+        layers.append(nn.Linear(width, size))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(size))
+        layers.append(_ACTIVATIONS[activation]())
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = size
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """Maps inputs to codes; the three posteriors of the paper's section 2.
+
+    ``kind="deterministic"``: ``z = f(x)``.
+    ``kind="gaussian"``: ``z = mu(x) + exp(log_var(x) / 2) * eps`` while
+    training (reparametrisation trick); ``mu(x)`` when encoding for use.
+    ``kind="universal"``: ``z = f(x, eta)`` with ``eta ~ N(0, I)`` fed with the
+    input; for use, the average of ``f(x, eta_k)`` over ``n_eval_draws`` fixed
+    noise vectors ``eta_k`` shared by every sample (so a sample's code does not
+    depend on the other samples in the batch).
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_outputs: int,
+        hidden_layer_sizes: Sequence[int],
+        *,
+        kind: str = "deterministic",
+        n_noise: int | None = None,
+        n_eval_draws: int = 16,
+        **mlp_kwargs,
+    ) -> None:
+        super().__init__()
+        self.kind = kind
+        self.n_outputs = n_outputs
+        self.n_noise = (n_noise or n_outputs) if kind == "universal" else 0
+        self.n_eval_draws = n_eval_draws
+        n_head = 2 * n_outputs if kind == "gaussian" else n_outputs
+        self.net = make_mlp(
+            n_inputs + self.n_noise, hidden_layer_sizes, n_head, **mlp_kwargs
+        )
+        if kind == "universal":
+            # Fixed evaluation noise: transform is deterministic and batch-free.
+            gen = torch.Generator().manual_seed(0)
+            self.register_buffer(
+                "eval_noise", torch.randn(n_eval_draws, self.n_noise, generator=gen)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stochastic code used in training."""
+        if self.kind == "deterministic":
+            return self.net(x)
+        if self.kind == "gaussian":
+            mean, log_var = self.net(x).chunk(2, dim=1)
+            return mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        eta = torch.randn(x.shape[0], self.n_noise, device=x.device, dtype=x.dtype)
+        return self.net(torch.cat([x, eta], dim=1))
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Deterministic code used by ``transform``."""
+        if self.kind == "deterministic":
+            return self.net(x)
+        if self.kind == "gaussian":
+            return self.net(x).chunk(2, dim=1)[0]
+        total = torch.zeros(x.shape[0], self.n_outputs, device=x.device, dtype=x.dtype)
+        for eta in self.eval_noise:
+            total += self.net(torch.cat([x, eta.expand(x.shape[0], -1)], dim=1))
+        return total / self.n_eval_draws

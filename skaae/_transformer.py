@@ -1,0 +1,295 @@
+"""AAETransformer: dimensionality reduction with an adversarial autoencoder."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+
+from ._base import _BaseAAE
+from ._training import reconstruction_loss
+
+
+class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE):
+    """Adversarial autoencoder for dimensionality reduction and generation.
+
+    An autoencoder whose codes are pushed, by a discriminator trained to tell
+    them from draws of a prior, to follow that prior (Makhzani et al., 2015).
+    ``transform`` gives the codes, ``inverse_transform`` decodes codes, and
+    ``sample`` decodes draws from the prior, so the decoder is a generative
+    model of the data.
+
+    Each mini-batch step runs a reconstruction phase (encoder and decoder on
+    the reconstruction loss), then a regularisation phase (the discriminator
+    on prior draws against codes, then the encoder against the
+    discriminator). Scale the input features first (e.g. with
+    :class:`~sklearn.preprocessing.StandardScaler`, or
+    :class:`~sklearn.preprocessing.MinMaxScaler` for ``loss="bce"``).
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the code.
+    prior : str, prior object or callable, default="gaussian"
+        Distribution the codes are matched to: ``"gaussian"``,
+        ``"uniform"``, ``"gaussian_mixture"``, ``"swiss_roll"`` (2-D only), an
+        object of :mod:`skaae.priors`, or a function
+        ``f(n_samples, random_state) -> ndarray of shape (n_samples,
+        n_components)``. The fitted copy is ``prior_``.
+    encoder : {"deterministic", "gaussian", "universal"}, default="deterministic"
+        Posterior of the encoder. ``"deterministic"``: ``z = f(x)``.
+        ``"gaussian"``: the encoder outputs a mean and log-variance and
+        training samples ``z`` with the reparametrisation trick; ``transform``
+        returns the mean. ``"universal"``: the encoder also receives Gaussian
+        noise; ``transform`` returns the average code over 16 noise vectors
+        that are fixed when the model is built, so it is deterministic and a
+        sample's code does not depend on the rest of the batch.
+    hidden_layer_sizes : int or tuple of int, default=(256, 256)
+        Hidden layers of the encoder; the decoder mirrors them.
+    discriminator_hidden_layer_sizes : int, tuple of int or None, default=None
+        Hidden layers of the discriminator; ``None`` uses
+        ``hidden_layer_sizes``.
+    activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
+        Hidden-layer activation of every network.
+    dropout : float, default=0.0
+        Dropout rate after every hidden layer (0 disables it).
+    batch_norm : bool, default=False
+        Batch normalisation in the encoder and decoder hidden layers.
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss. ``"bce"`` (binary cross-entropy) needs ``X`` in
+        [0, 1]; the decoder then ends in a sigmoid.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimiser of every phase (``"sgd"``: Nesterov momentum, as the paper).
+    batch_size : int, default=100
+        Mini-batch size (clipped to the number of samples).
+    learning_rate_init : float, default=1e-3
+        Learning rate of the reconstruction phase.
+    regularization_learning_rate : float or None, default=2e-4
+        Learning rate of the discriminator and generator updates; ``None``
+        uses ``learning_rate_init``. Keeping it below the reconstruction rate
+        lets the codes spread out before they are pressed onto the prior.
+    momentum : float, default=0.9
+        Momentum for ``solver="sgd"``.
+    max_iter : int, default=100
+        Number of epochs (passes over the data).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initial weights, batches, noise and prior draws. With an int,
+        two fits on the CPU give identical results.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``... A model fitted on a GPU pickles and loads
+        on a machine without one (it then runs on the CPU).
+    verbose : int, default=0
+        ``>= 1`` shows a progress bar with the running losses.
+
+    Attributes
+    ----------
+    prior_ : skaae.priors.BasePrior
+        The prior the codes were matched to, set up with ``n_components``
+        (and ``n_modes`` from the classes when fitted with labels).
+    classes_ : ndarray of shape (n_classes,) or None
+        Classes of ``y`` when the regulariser was conditioned on labels (a
+        prior with modes and ``y`` given), else ``None``. Class ``k`` is
+        matched to mode ``k`` of ``prior_``.
+    history_ : dict of str to ndarray of shape (`n_iter_`,)
+        Per-epoch means: ``"reconstruction"`` (loss), ``"discriminator"``
+        and ``"generator"`` (binary cross-entropies; ``log 2 = 0.693`` and
+        ``2 log 2`` at the equilibrium where codes match the prior), and
+        ``"discriminator_accuracy"`` (0.5 when it cannot tell codes from
+        prior draws; near 1 when the codes do not match the prior).
+    prior_distance_ : float
+        Energy distance between the codes of up to 2,000 training samples
+        and as many prior draws (see :func:`skaae.metrics.energy_distance`).
+    prior_distance_reference_ : float
+        The same statistic between two independent prior samples of that size:
+        what a perfect match would give. A ``prior_distance_`` many times
+        larger means the codes do not follow the prior.
+    n_iter_ : int
+        Number of epochs run.
+    module_ : torch.nn.Module
+        The trained encoder, decoder and discriminator.
+    device_ : torch.device
+        Device the model lives on.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.manifold.TSNE : Non-parametric embedding (no transform of new data).
+
+    References
+    ----------
+    A. Makhzani, J. Shlens, N. Jaitly, I. Goodfellow and B. Frey,
+    "Adversarial Autoencoders", arXiv:1511.05644, 2015.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skaae import AAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> aae = AAETransformer(n_components=2, max_iter=5, random_state=0)
+    >>> aae.fit_transform(X / 16).shape
+    (1797, 2)
+    >>> aae.sample(3, random_state=0).shape
+    (3, 64)
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        prior="gaussian",
+        encoder: str = "deterministic",
+        hidden_layer_sizes=(256, 256),
+        discriminator_hidden_layer_sizes=None,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        loss: str = "mse",
+        solver: str = "adam",
+        batch_size: int = 100,
+        learning_rate_init: float = 1e-3,
+        regularization_learning_rate: float | None = 2e-4,
+        momentum: float = 0.9,
+        max_iter: int = 100,
+        random_state=None,
+        device="auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_components = n_components
+        self.prior = prior
+        self.encoder = encoder
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.loss = loss
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.regularization_learning_rate = regularization_learning_rate
+        self.momentum = momentum
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Fit the adversarial autoencoder to ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,), default=None
+            Class labels, ``-1`` for unlabeled samples. Used only with a prior
+            that has modes (``"gaussian_mixture"``, ``"swiss_roll"`` or such
+            an object): the discriminator then also sees a one-hot label with
+            an extra slot for "unlabeled", which sends the codes of class
+            ``k`` to mode ``k`` (paper section 2.3). Ignored otherwise, so the
+            transformer can sit in a supervised :class:`~sklearn.pipeline.Pipeline`.
+
+        Returns
+        -------
+        self : AAETransformer
+            The fitted estimator.
+        """
+        return self._fit(X, y)
+
+    def transform(self, X) -> np.ndarray:
+        """Encode ``X`` into codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Deterministic codes (see ``encoder`` for how noise is handled), in
+            the floating dtype of ``X``.
+        """
+        return self._encode(self._check_X(X))
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Decode codes back into the input space.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components)
+            Codes.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, `n_features_in_`)
+            Decoded samples.
+        """
+        return self._decode(self._check_codes(Z))
+
+    def sample(self, n_samples: int = 1, *, y=None, random_state=None) -> np.ndarray:
+        """Generate samples by decoding draws from the prior.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        y : array-like of shape (n_samples,), default=None
+            Class of each sample (``-1``: any), when the estimator was fitted
+            with labels: draws come from the prior modes of those classes.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the prior draws.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, `n_features_in_`)
+            Generated samples.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        modes = self._prior_modes_for(y, n_samples)
+        Z = self.prior_.sample(
+            n_samples, y=modes, random_state=check_random_state(random_state)
+        )
+        return self._decode(Z)
+
+    def score(self, X, y=None) -> float:
+        """Negative mean reconstruction loss of ``X`` (higher is better).
+
+        The loss is the training loss (``loss``), averaged over features and
+        samples, so :class:`~sklearn.model_selection.GridSearchCV` can select
+        models without a ``scoring``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Minus the mean reconstruction loss.
+        """
+        X = self._check_X(X)
+        X_t = self._to_device(X)
+        self.module_.eval()
+        with torch.no_grad():
+            total = 0.0
+            for i in range(0, X_t.shape[0], 8192):
+                xb = X_t[i : i + 8192]
+                out = self.module_.decoder(self.module_.encode(xb))
+                total += reconstruction_loss(out, xb, self.loss).item() * xb.shape[0]
+        return -total / X_t.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
