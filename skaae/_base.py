@@ -183,8 +183,11 @@ class _BaseAAE(BaseEstimator):
     def _fit_checked(self, X, y) -> None:
         self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        if not np.all(np.isfinite(X)):  # validate_data already rejects these
-            raise ValueError("Input X contains NaN or infinity.")
+        if np.abs(X).max() > np.finfo(np.float32).max:
+            raise ValueError(
+                "Input X has values too large for float32, the precision the "
+                "networks train in; scale X first."
+            )
         if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "loss='bce' needs X in [0, 1]; scale X (e.g. with MinMaxScaler) "
@@ -226,7 +229,7 @@ class _BaseAAE(BaseEstimator):
                 dropout=self.dropout,
                 batch_norm=self.batch_norm,
             ).to(device)
-            X_t = torch.as_tensor(X, dtype=torch.float32).to(device)
+            X_t = self._to_tensor(X, device)
             cond_t = (
                 None if conditions is None else torch.as_tensor(conditions).to(device)
             )
@@ -270,6 +273,12 @@ class _BaseAAE(BaseEstimator):
         self._n_features_out = self.n_components
 
     @staticmethod
+    def _to_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
+        # A float32 copy: inputs may be read-only (memmaps), which torch
+        # refuses to share memory with.
+        return torch.tensor(A, dtype=torch.float32, device=device)
+
+    @staticmethod
     def _prior_match(codes, prior, prior_labels, rng):
         """Energy distance of codes to prior draws, and of prior to itself."""
         n = codes.shape[0]
@@ -295,7 +304,7 @@ class _BaseAAE(BaseEstimator):
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def _to_device(self, A: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(A, dtype=torch.float32).to(self.device_)
+        return self._to_tensor(A, self.device_)
 
     def _encode(self, X: np.ndarray) -> np.ndarray:
         return self._encode_tensor(self.module_, self._to_device(X)).astype(

@@ -1,0 +1,315 @@
+"""Data loaders for the benchmarks.
+
+- ``load_idx_folder``: any folder of MNIST-style IDX files (the four files
+  ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+  ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte``, gzipped or not;
+  ``train-images.idx3-ubyte`` style names work too).
+- ``load_npz``: an ``.npz`` archive with the arrays ``x_train``, ``y_train``,
+  ``x_test`` and ``y_test`` (the layout of ``keras.datasets``).
+- ``load_fashion_mnist``: Fashion-MNIST from the Debian package
+  ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist/``), with the
+  SHA-256 of each file checked.
+- ``load_dataset``: one entry point by name (``"digits"``, ``"fashion-mnist"``,
+  ``"mnist"``) with an optional path, used by the benchmark scripts.
+
+Images come back flattened, as float32 in [0, 1] (pixel / 255; digits: / 16),
+and labels as int64.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Dataset",
+    "FASHION_MNIST_DIR",
+    "FASHION_MNIST_SHA256",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_idx_folder",
+    "load_npz",
+    "read_idx",
+]
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+# SHA-256 of the files of the Debian package dataset-fashion-mnist
+# (0.0~git20200523.55506a9-1), identical to Zalando Research's release.
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": (
+        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"
+    ),
+}
+
+# IDX type codes (third byte of the magic number); multi-byte types are
+# big-endian.
+_IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+@dataclass
+class Dataset:
+    """A benchmark data set.
+
+    ``X_test`` and ``y_test`` are ``None`` for a data set without a test split
+    (digits), which the benchmarks then score by cross-validation.
+    """
+
+    name: str
+    source: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_bytes(path: Path) -> bytes:
+    path = Path(path)
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    return path.read_bytes()
+
+
+def read_idx(path) -> np.ndarray:
+    """Read one IDX file (``.gz`` or not) into an array of its shape.
+
+    The format: two zero bytes, a type code, the number of dimensions ``d``,
+    then ``d`` big-endian uint32 sizes, then the data in C order.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4:
+        raise ValueError(f"{path}: too short to be an IDX file.")
+    zero, type_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or type_code not in _IDX_DTYPES:
+        raise ValueError(
+            f"{path}: not an IDX file (magic bytes {raw[:4].hex()}; expected "
+            "00 00, a type code in 08/09/0b/0c/0d/0e, then the rank)."
+        )
+    header = 4 + 4 * ndim
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = _IDX_DTYPES[type_code]
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(raw) - header != count * dtype.itemsize:
+        raise ValueError(
+            f"{path}: header says shape {shape} of {dtype} "
+            f"({count * dtype.itemsize} bytes) but {len(raw) - header} bytes follow."
+        )
+    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header)
+    return data.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find_idx(folder: Path, split: str, kind: str) -> Path:
+    """``train-images-idx3-ubyte(.gz)`` and the ``train-images.idx3-ubyte`` kind."""
+    rank = 3 if kind == "images" else 1
+    for sep in ("-", "."):
+        for suffix in ("", ".gz"):
+            candidate = folder / f"{split}-{kind}{sep}idx{rank}-ubyte{suffix}"
+            if candidate.is_file():
+                return candidate
+    raise FileNotFoundError(
+        f"No {split}-{kind}-idx{rank}-ubyte[.gz] file in {folder}; an IDX folder "
+        "needs train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+        "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (gzipped or not)."
+    )
+
+
+def _images(array: np.ndarray) -> np.ndarray:
+    """Flatten to (n, n_pixels) float32 in [0, 1]."""
+    X = array.reshape(array.shape[0], -1)
+    if X.dtype == np.uint8:
+        return X.astype(np.float32) / np.float32(255)
+    X = X.astype(np.float32)
+    top = X.max() if X.size else 1.0
+    return X / np.float32(255) if top > 1 else X
+
+
+def _labels(array: np.ndarray) -> np.ndarray:
+    return np.asarray(array).reshape(-1).astype(np.int64)
+
+
+def _check_split(X, y, what: str) -> None:
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{what}: {X.shape[0]} images but {y.shape[0]} labels.")
+
+
+def load_idx_folder(path, *, sha256: dict[str, str] | None = None):
+    """Load an MNIST-style folder of IDX files.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder holding the four train/t10k image/label files.
+    sha256 : dict of str to str, optional
+        Expected SHA-256 by file name; a listed file that does not match
+        raises ``ValueError``.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        Flattened float32 images in [0, 1] and int64 labels.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder.")
+    arrays = []
+    for split in ("train", "t10k"):
+        for kind in ("images", "labels"):
+            file = _find_idx(folder, split, kind)
+            if sha256 and file.name in sha256:
+                digest = hashlib.sha256(file.read_bytes()).hexdigest()
+                if digest != sha256[file.name]:
+                    raise ValueError(
+                        f"{file}: SHA-256 {digest} does not match the expected "
+                        f"{sha256[file.name]}; the file is damaged or different."
+                    )
+            arrays.append(read_idx(file))
+    X_train, y_train = _images(arrays[0]), _labels(arrays[1])
+    X_test, y_test = _images(arrays[2]), _labels(arrays[3])
+    _check_split(X_train, y_train, f"{folder} (train)")
+    _check_split(X_test, y_test, f"{folder} (t10k)")
+    return X_train, y_train, X_test, y_test
+
+
+def load_npz(path):
+    """Load an ``.npz`` with ``x_train``, ``y_train``, ``x_test``, ``y_test``.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        Flattened float32 images in [0, 1] (uint8 or 0-255 values are divided
+        by 255) and int64 labels.
+    """
+    with np.load(Path(path), allow_pickle=False) as archive:
+        missing = {"x_train", "y_train", "x_test", "y_test"} - set(archive.files)
+        if missing:
+            raise KeyError(
+                f"{path} lacks the arrays {sorted(missing)}; expected x_train, "
+                f"y_train, x_test and y_test (found {sorted(archive.files)})."
+            )
+        X_train, y_train = _images(archive["x_train"]), _labels(archive["y_train"])
+        X_test, y_test = _images(archive["x_test"]), _labels(archive["y_test"])
+    _check_split(X_train, y_train, f"{path} (train)")
+    _check_split(X_test, y_test, f"{path} (test)")
+    return X_train, y_train, X_test, y_test
+
+
+def load_path(path):
+    """An IDX folder or an ``.npz`` file, by what ``path`` is."""
+    path = Path(path)
+    if path.is_dir():
+        return load_idx_folder(path)
+    if path.suffix == ".npz" and path.is_file():
+        return load_npz(path)
+    raise FileNotFoundError(
+        f"{path} is neither a folder of IDX files nor an .npz file."
+    )
+
+
+def load_fashion_mnist(path=None):
+    """Fashion-MNIST as ``(X_train, y_train, X_test, y_test)``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        An IDX folder or ``.npz``; default: the Debian package's folder
+        ``/usr/share/datasets/fashion-mnist`` (``apt-get install
+        dataset-fashion-mnist``), whose files are checked against their
+        SHA-256.
+    """
+    if path is not None:
+        return load_path(path)
+    if not FASHION_MNIST_DIR.is_dir():
+        raise FileNotFoundError(
+            f"{FASHION_MNIST_DIR} not found: install the Debian package with "
+            "`apt-get install -y dataset-fashion-mnist`, or pass a folder of "
+            "Fashion-MNIST IDX files or an .npz."
+        )
+    return load_idx_folder(FASHION_MNIST_DIR, sha256=FASHION_MNIST_SHA256)
+
+
+def _fetch_openml_mnist():
+    from sklearn.datasets import fetch_openml
+
+    try:
+        X, y = fetch_openml("mnist_784", version=1, return_X_y=True, as_frame=False)
+    except Exception as exc:  # no network, no cache, HTTP error...
+        raise RuntimeError(
+            "Could not fetch MNIST from OpenML (fetch_openml('mnist_784') "
+            f"failed: {type(exc).__name__}: {exc}). Pass the data with --data: "
+            "a folder of MNIST IDX files (train-images-idx3-ubyte[.gz], ...) or "
+            "an .npz with x_train, y_train, x_test, y_test."
+        ) from exc
+    X = _images(np.asarray(X))
+    y = _labels(np.asarray(y).astype(np.int64))
+    # OpenML's mnist_784 keeps the original order: 60,000 train, then 10,000 test.
+    return X[:60000], y[:60000], X[60000:], y[60000:]
+
+
+def load_dataset(name: str, data=None) -> Dataset:
+    """Load a benchmark data set by name.
+
+    Parameters
+    ----------
+    name : {"digits", "fashion-mnist", "mnist"}
+        ``"digits"``: scikit-learn's ``load_digits`` (no test split).
+        ``"fashion-mnist"``: ``data`` if given, else the Debian package.
+        ``"mnist"``: ``data`` if given, else ``fetch_openml("mnist_784")``
+        (which needs the network or scikit-learn's cache).
+    data : str or Path, optional
+        An IDX folder or ``.npz`` file.
+    """
+    if name == "digits":
+        if data is not None:
+            raise ValueError("digits ships with scikit-learn; do not pass --data.")
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        return Dataset(
+            name="digits",
+            source="sklearn.datasets.load_digits (8x8 images, values 0-16, / 16)",
+            X_train=(X / 16.0).astype(np.float32),
+            y_train=y.astype(np.int64),
+        )
+    if name == "fashion-mnist":
+        arrays = load_fashion_mnist(data)
+        source = (
+            str(data)
+            if data is not None
+            else f"{FASHION_MNIST_DIR} (Debian dataset-fashion-mnist, SHA-256 checked)"
+        )
+        return Dataset("fashion-mnist", source, *arrays)
+    if name == "mnist":
+        if data is not None:
+            return Dataset("mnist", str(data), *load_path(data))
+        return Dataset(
+            "mnist",
+            "sklearn.datasets.fetch_openml('mnist_784')",
+            *_fetch_openml_mnist(),
+        )
+    raise ValueError(
+        f"Unknown data set {name!r}; choose 'digits', 'fashion-mnist' or 'mnist'."
+    )

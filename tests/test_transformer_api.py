@@ -1,0 +1,284 @@
+"""AAETransformer: the scikit-learn API, inputs, errors and persistence."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import check_is_fitted
+
+import skaae._base
+from skaae import AAETransformer
+from skaae._training import HISTORY_KEYS, TrainingDivergedError
+from skaae.priors import GaussianMixturePrior
+
+FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
+
+
+@parametrize_with_checks([AAETransformer()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_fitted_attributes(small_data):
+    aae = AAETransformer(**FAST).fit(small_data)
+    assert aae.n_features_in_ == 5
+    assert aae.n_iter_ == 3
+    assert set(aae.history_) == set(HISTORY_KEYS)
+    for values in aae.history_.values():
+        assert values.shape == (3,)
+        assert np.all(np.isfinite(values))
+    assert aae.prior_.n_components == 2
+    assert aae.classes_ is None
+    assert aae.device_ == torch.device("cpu")
+    assert aae.prior_distance_ >= 0 and aae.prior_distance_reference_ >= 0
+    # Parameters are stored untouched.
+    assert aae.hidden_layer_sizes == (16,) and aae.prior == "gaussian"
+
+
+def test_shapes_of_every_method(small_data):
+    aae = AAETransformer(n_components=3, **FAST).fit(small_data)
+    Z = aae.transform(small_data)
+    assert Z.shape == (60, 3) and Z.dtype == np.float64
+    assert aae.transform(small_data.astype(np.float32)).dtype == np.float32
+    assert aae.inverse_transform(Z).shape == (60, 5)
+    assert aae.sample(7, random_state=0).shape == (7, 5)
+    assert np.array_equal(aae.sample(4, random_state=1), aae.sample(4, random_state=1))
+    assert isinstance(aae.score(small_data), float)
+    names = aae.get_feature_names_out()
+    assert list(names) == ["aaetransformer0", "aaetransformer1", "aaetransformer2"]
+
+
+def test_same_seed_same_codes(small_data):
+    for encoder in ("deterministic", "gaussian", "universal"):
+        a = AAETransformer(encoder=encoder, **FAST).fit(small_data)
+        b = AAETransformer(encoder=encoder, **FAST).fit(small_data)
+        assert np.array_equal(a.transform(small_data), b.transform(small_data))
+    c = AAETransformer(**{**FAST, "random_state": 1}).fit(small_data)
+    assert not np.array_equal(a.transform(small_data), c.transform(small_data))
+
+
+@pytest.mark.parametrize("encoder", ["gaussian", "universal"])
+def test_stochastic_encoders_transform_deterministically(small_data, encoder):
+    aae = AAETransformer(encoder=encoder, **FAST).fit(small_data)
+    Z = aae.transform(small_data)
+    assert np.array_equal(Z, aae.transform(small_data))
+    # A sample's code does not depend on the rest of the batch.
+    np.testing.assert_allclose(aae.transform(small_data[:7]), Z[:7], rtol=1e-5)
+
+
+def test_torch_global_rng_untouched(small_data):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    AAETransformer(**FAST).fit(small_data)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_pandas_input_and_output(small_data):
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(small_data, columns=[f"f{i}" for i in range(5)])
+    aae = AAETransformer(**FAST).set_output(transform="pandas").fit(df)
+    assert list(aae.feature_names_in_) == list(df.columns)
+    out = aae.transform(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["aaetransformer0", "aaetransformer1"]
+
+
+def test_grid_search_scores_without_scoring(digits):
+    # score() is minus the reconstruction loss: 8-D codes reconstruct better.
+    X, _ = digits
+    search = GridSearchCV(
+        AAETransformer(
+            max_iter=15, batch_size=25, hidden_layer_sizes=(64,), random_state=0
+        ),
+        {"n_components": [1, 8]},
+        cv=2,
+    ).fit(X[:600])
+    assert search.best_params_ == {"n_components": 8}
+    assert np.all(search.cv_results_["mean_test_score"] < 0)
+
+
+def test_verbose_progress_bar(small_data, capsys):
+    AAETransformer(**{**FAST, "verbose": 1}).fit(small_data)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "rec=" in err and "disc=" in err
+
+
+def test_pickle_roundtrip(small_data):
+    aae = AAETransformer(**FAST).fit(small_data)
+    loaded = pickle.loads(pickle.dumps(aae))
+    np.testing.assert_array_equal(
+        loaded.transform(small_data), aae.transform(small_data)
+    )
+
+
+def test_gpu_fitted_model_loads_without_gpu(small_data, monkeypatch):
+    aae = AAETransformer(**FAST).fit(small_data)
+    state = aae.__getstate__()
+    # Pretend the model was fitted on a GPU and is loaded on a CPU-only host.
+    state["device_"] = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = AAETransformer.__new__(AAETransformer)
+    loaded.__setstate__(state)
+    assert loaded.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(
+        loaded.transform(small_data), aae.transform(small_data)
+    )
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fit_and_cpu_pickle(small_data):
+    aae = AAETransformer(device="cuda", **FAST).fit(small_data)
+    assert aae.device_.type == "cuda"
+    assert next(aae.module_.parameters()).is_cuda
+    loaded = pickle.loads(pickle.dumps(aae))
+    np.testing.assert_allclose(
+        loaded.transform(small_data), aae.transform(small_data), rtol=1e-5
+    )
+
+
+def test_device_auto_and_missing_cuda(small_data, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert AAETransformer(**FAST).fit(small_data).device_ == torch.device("cpu")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        AAETransformer(device="cuda", **FAST).fit(small_data)
+    with pytest.raises(ValueError, match="not a valid torch device"):
+        AAETransformer(device="gpu0", **FAST).fit(small_data)
+
+
+def test_callable_prior(small_data):
+    def ring(n_samples, random_state):
+        angle = random_state.uniform(0, 2 * np.pi, n_samples)
+        return np.c_[np.cos(angle), np.sin(angle)]
+
+    aae = AAETransformer(prior=ring, **FAST).fit(small_data)
+    assert aae.prior_.sample(5, random_state=0).shape == (5, 2)
+
+
+# -- errors: raised before any training, and no half-fitted estimator -------
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("training started despite invalid input")
+
+    monkeypatch.setattr(skaae._base, "train", fail)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 2.0]]), "infinity"),
+        (np.arange(5.0), "Expected 2D array"),
+        (np.empty((0, 3)), "0 sample"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), "could not convert"),
+        (np.full((3, 2), 1e39), "float32"),
+    ],
+)
+def test_bad_X(no_training, X, message):
+    with pytest.raises(ValueError, match=message):
+        AAETransformer(**FAST).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"prior": "cauchy"}, ValueError, "prior must be one of"),
+        ({"prior": 3}, TypeError, "prior must be"),
+        ({"encoder": "variational"}, ValueError, "encoder must be one of"),
+        ({"n_components": 0}, ValueError, "n_components must be >= 1"),
+        ({"max_iter": 2.5}, TypeError, "max_iter must be an int"),
+        ({"learning_rate_init": -1.0}, ValueError, "learning_rate_init"),
+        ({"loss": "l1"}, ValueError, "loss must be one of"),
+        ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes"),
+        ({"prior": "swiss_roll", "n_components": 3}, ValueError, "swiss roll"),
+        ({"prior": GaussianMixturePrior(3)}, ValueError, "n_components=3"),
+        ({"prior": lambda n, rs: np.zeros((n, 3))}, ValueError, "shape"),
+    ],
+)
+def test_bad_params(no_training, small_data, params, error, message):
+    with pytest.raises(error, match=message):
+        AAETransformer(**{**FAST, **params}).fit(small_data)
+
+
+def test_bce_needs_unit_interval(no_training):
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        AAETransformer(loss="bce", **FAST).fit(np.array([[0.0, 2.0], [1.0, 0.5]]))
+
+
+def test_labels_all_unlabeled_with_mixture_prior(no_training, small_data):
+    with pytest.raises(ValueError, match="no labelled samples"):
+        AAETransformer(prior="gaussian_mixture", **FAST).fit(
+            small_data, np.full(60, -1)
+        )
+
+
+def test_continuous_y_with_mixture_prior(no_training, small_data):
+    with pytest.raises(ValueError, match="class labels"):
+        AAETransformer(prior="gaussian_mixture", **FAST).fit(
+            small_data, np.linspace(0, 1, 60)
+        )
+
+
+def test_more_classes_than_modes(no_training, small_data):
+    with pytest.raises(ValueError, match="n_modes=2"):
+        AAETransformer(prior=GaussianMixturePrior(n_modes=2), **FAST).fit(
+            small_data, np.arange(60) % 3
+        )
+
+
+def test_wrong_n_features_at_transform(small_data):
+    aae = AAETransformer(**FAST).fit(small_data)
+    with pytest.raises(ValueError, match="X has 4 features, but AAETransformer"):
+        aae.transform(small_data[:, :4])
+    with pytest.raises(ValueError, match="n_components=2"):
+        aae.inverse_transform(np.zeros((3, 5)))
+
+
+def test_unfitted_raises(small_data):
+    aae = AAETransformer()
+    for method in (aae.transform, aae.inverse_transform, aae.score):
+        with pytest.raises(NotFittedError):
+            method(small_data)
+    with pytest.raises(NotFittedError):
+        aae.sample(3)
+
+
+def test_sample_with_labels_needs_label_fit(small_data):
+    aae = AAETransformer(**FAST).fit(small_data)
+    with pytest.raises(ValueError, match="fitted with labels"):
+        aae.sample(2, y=[0, 1])
+
+
+def test_failed_refit_leaves_estimator_unfitted(small_data):
+    aae = AAETransformer(**FAST).fit(small_data)
+    bad = small_data.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        aae.fit(bad)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(aae)
+    assert not hasattr(aae, "n_features_in_")
+
+
+def test_divergence_fails_loudly(small_data):
+    aae = AAETransformer(
+        learning_rate_init=1e12, regularization_learning_rate=1e12, solver="sgd", **FAST
+    )
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch"):
+        aae.fit(small_data * 1e6)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(aae)
+
+
+def test_clone_keeps_prior_object():
+    prior = GaussianMixturePrior(n_modes=4)
+    cloned = clone(AAETransformer(prior=prior))
+    assert cloned.prior is not None and cloned.prior.n_modes == 4
