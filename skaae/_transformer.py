@@ -94,8 +94,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         matched to mode ``k`` of ``prior_``.
     history_ : dict of str to ndarray of shape (`n_iter_`,)
         Per-epoch means: ``"reconstruction"`` (loss), ``"discriminator"``
-        and ``"generator"`` (binary cross-entropies; ``log 2 = 0.693`` and
-        ``2 log 2`` at the equilibrium where codes match the prior), and
+        and ``"generator"`` (binary cross-entropies, each averaged over its
+        batch: both ``log 2 = 0.693`` at the equilibrium where codes match
+        the prior), and
         ``"discriminator_accuracy"`` (0.5 when it cannot tell codes from
         prior draws; near 1 when the codes do not match the prior).
     prior_distance_ : float
