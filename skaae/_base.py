@@ -130,6 +130,11 @@ class _BaseAAE(BaseEstimator):
         _check_option("activation", self.activation, _ACTIVATIONS)
         _check_option("solver", self.solver, ("adam", "sgd"))
         _check_option("loss", self.loss, ("mse", "bce"))
+        _check_option(
+            "learning_rate_schedule",
+            self.learning_rate_schedule,
+            ("constant", "cosine"),
+        )
         if not isinstance(self.batch_norm, bool | np.bool_):
             raise TypeError(f"batch_norm must be a bool, got {self.batch_norm!r}.")
         _check_int("verbose", self.verbose, 0)
@@ -247,6 +252,7 @@ class _BaseAAE(BaseEstimator):
                 solver=self.solver,
                 momentum=self.momentum,
                 loss=self.loss,
+                lr_schedule=self.learning_rate_schedule,
                 verbose=self.verbose,
             )
             history = train(

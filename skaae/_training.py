@@ -49,6 +49,7 @@ class TrainingConfig:
     beta_1: float = 0.9
     regularization_beta_1: float = 0.5
     loss: str = "mse"
+    lr_schedule: str = "constant"
     verbose: int = 0
 
 
@@ -130,6 +131,13 @@ def train(
         config,
         device,
     )
+    optimizers = (opt_ae, opt_critic, opt_gen)
+    schedulers = []
+    if config.lr_schedule == "cosine":
+        schedulers = [
+            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.max_iter)
+            for opt in optimizers
+        ]
     critic_params = list(critic.parameters())
     has_batch_norm = any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
 
@@ -205,6 +213,8 @@ def train(
                 )
             n_batches += 1
 
+        for scheduler in schedulers:
+            scheduler.step()
         means = (sums / max(n_batches, 1)).cpu().numpy()  # one sync per epoch
         for key, value in zip(HISTORY_KEYS, means, strict=True):
             history[key].append(float(value))

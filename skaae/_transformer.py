@@ -69,6 +69,10 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         Learning rate of the discriminator and generator updates; ``None``
         uses ``learning_rate_init``. Keeping it below the reconstruction rate
         lets the codes spread out before they are pressed onto the prior.
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` decays every learning rate along a half cosine to zero
+        over ``max_iter`` epochs, which settles the adversarial game late in
+        training (it helps bounded priors such as ``"uniform"``).
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
@@ -155,6 +159,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         batch_size: int = 100,
         learning_rate_init: float = 1e-3,
         regularization_learning_rate: float | None = 2e-4,
+        learning_rate_schedule: str = "constant",
         momentum: float = 0.9,
         max_iter: int = 100,
         random_state=None,
@@ -174,6 +179,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.regularization_learning_rate = regularization_learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
         self.random_state = random_state

@@ -67,3 +67,44 @@ def test_label_conditioned_mixture_sends_classes_to_their_modes(digits):
     nearest = np.argmin(((draws[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
     assert (nearest == 3).mean() > 0.95
     assert aae.sample(4, y=[3, 3, 7, -1], random_state=0).shape == (4, 64)
+
+
+def moment_matched_gaussian_distance(draws, reference):
+    """Energy distance to the prior of a Gaussian with the prior's moments.
+
+    The bar for a non-Gaussian prior: codes that beat it follow the prior's
+    shape, not only its mean and covariance.
+    """
+    rng = np.random.RandomState(2)
+    gaussian = rng.multivariate_normal(
+        draws.mean(axis=0), np.cov(draws.T), size=len(draws)
+    )
+    return energy_distance(gaussian, reference)
+
+
+@pytest.mark.parametrize(
+    "prior, params",
+    [
+        ("uniform", {"learning_rate_schedule": "cosine"}),
+        ("gaussian_mixture", {}),
+        pytest.param(
+            "swiss_roll",
+            {},
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="target not reached yet: codes score about 0.04-0.12 "
+                "against 0.044 for a moment-matched Gaussian",
+            ),
+        ),
+    ],
+)
+def test_codes_match_each_named_prior(digits, prior, params):
+    X, _ = digits
+    aae = AAETransformer(prior=prior, random_state=0, **params).fit(X)
+    Z = aae.transform(X)
+    draws = aae.prior_.sample(len(Z), random_state=1)
+    reference = aae.prior_.sample(len(Z), random_state=3)
+    assert energy_distance(Z, reference) < moment_matched_gaussian_distance(
+        draws, reference
+    )
+    assert aae.prior_distance_ < 0.05
