@@ -65,14 +65,19 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         Mini-batch size (clipped to the number of samples).
     learning_rate_init : float, default=1e-3
         Learning rate of the reconstruction phase.
-    regularization_learning_rate : float or None, default=2e-4
-        Learning rate of the discriminator and generator updates; ``None``
-        uses ``learning_rate_init``. Keeping it below the reconstruction rate
-        lets the codes spread out before they are pressed onto the prior.
-    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+    regularization_learning_rate : float or "auto", default="auto"
+        Learning rate of the discriminator and generator updates. ``"auto"``:
+        ``0.2 * learning_rate_init`` without labels (a faster discriminator
+        destabilises the game and the codes collapse) and
+        ``2 * learning_rate_init`` when the regulariser is conditioned on
+        labels (the conditioned game needs the faster pace to pull each class
+        onto its own mode).
+    learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every learning rate along a half cosine to zero
         over ``max_iter`` epochs, which settles the adversarial game late in
-        training (it helps bounded priors such as ``"uniform"``).
+        training (it helps bounded priors such as ``"uniform"``). ``"auto"``:
+        ``"cosine"`` when the regulariser is conditioned on labels, else
+        ``"constant"``.
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
@@ -158,8 +163,8 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         solver: str = "adam",
         batch_size: int = 100,
         learning_rate_init: float = 1e-3,
-        regularization_learning_rate: float | None = 2e-4,
-        learning_rate_schedule: str = "constant",
+        regularization_learning_rate: float | str = "auto",
+        learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
         random_state=None,

@@ -196,6 +196,7 @@ def test_bad_X(no_training, X, message):
         ({"n_components": 0}, ValueError, "n_components must be >= 1"),
         ({"max_iter": 2.5}, TypeError, "max_iter must be an int"),
         ({"learning_rate_init": -1.0}, ValueError, "learning_rate_init"),
+        ({"regularization_learning_rate": "fast"}, TypeError, "must be a float"),
         ({"loss": "l1"}, ValueError, "loss must be one of"),
         ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes"),
         ({"prior": "swiss_roll", "n_components": 3}, ValueError, "swiss roll"),
