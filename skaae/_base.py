@@ -284,9 +284,9 @@ class _BaseAAE(BaseEstimator):
                 config=config,
                 rng=rng,
             )
-            codes = self._encode_tensor(module, X_t)
-
-        distance, reference = self._prior_match(codes, prior, prior_labels, rng)
+            distance, reference = self._prior_match(
+                module, X_t, prior, prior_labels, rng
+            )
         # Fitted attributes are set together, once training has succeeded.
         self.module_ = module
         self.device_ = device
@@ -304,16 +304,23 @@ class _BaseAAE(BaseEstimator):
         # refuses to share memory with.
         return torch.tensor(A, dtype=torch.float32, device=device)
 
-    @staticmethod
-    def _prior_match(codes, prior, prior_labels, rng):
-        """Energy distance of codes to prior draws, and of prior to itself."""
-        n = codes.shape[0]
-        keep = rng.permutation(n)[: min(n, _MAX_DIAGNOSTIC_SAMPLES)]
+    @classmethod
+    def _prior_match(cls, module, X_t, prior, prior_labels, rng):
+        """Energy distance of codes to prior draws, and of prior to itself.
+
+        On a random subset of at most ``_MAX_DIAGNOSTIC_SAMPLES`` training
+        samples: the statistic costs quadratic time.
+        """
+        n = X_t.shape[0]
+        keep = np.sort(rng.permutation(n)[: min(n, _MAX_DIAGNOSTIC_SAMPLES)])
+        codes = cls._encode_tensor(
+            module, X_t[torch.as_tensor(keep, device=X_t.device)]
+        )
         labels = None if prior_labels is None else prior_labels[keep]
         m = len(keep)
         draws = prior.sample(m, y=labels, random_state=rng)
         other = prior.sample(m, y=labels, random_state=rng)
-        return energy_distance(codes[keep], draws), energy_distance(other, draws)
+        return energy_distance(codes, draws), energy_distance(other, draws)
 
     @staticmethod
     def _encode_tensor(module, X_t: torch.Tensor) -> np.ndarray:

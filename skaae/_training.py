@@ -141,6 +141,12 @@ def train(
     critic_params = list(critic.parameters())
     has_batch_norm = any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
 
+    def critic_target_for(m: int) -> torch.Tensor:
+        # Prior draws first (label 1), then codes (label 0).
+        return torch.cat([X.new_ones(m, 1), X.new_zeros(m, 1)])
+
+    # Built once: on a GPU every small tensor op is a kernel launch.
+    critic_target = critic_target_for(batch_size)
     history = {key: [] for key in HISTORY_KEYS}
     progress = tqdm(
         range(config.max_iter),
@@ -183,7 +189,7 @@ def train(
             else:
                 critic_in = torch.cat([real, fake.detach()])
                 gen_in = fake
-            target = torch.cat([torch.ones(m, 1, device=device), X.new_zeros(m, 1)])
+            target = critic_target if m == batch_size else critic_target_for(m)
             opt_critic.zero_grad(set_to_none=True)
             logits = critic(critic_in)
             loss_critic = F.binary_cross_entropy_with_logits(logits, target)
@@ -193,9 +199,7 @@ def train(
             for p in critic_params:
                 p.requires_grad_(False)
             opt_gen.zero_grad(set_to_none=True)
-            loss_gen = F.binary_cross_entropy_with_logits(
-                critic(gen_in), torch.ones(m, 1, device=device)
-            )
+            loss_gen = F.binary_cross_entropy_with_logits(critic(gen_in), target[:m])
             loss_gen.backward()
             opt_gen.step()
             for p in critic_params:
