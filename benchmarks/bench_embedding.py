@@ -54,6 +54,7 @@ import numpy as np
 import sklearn
 import torch
 from _data import load_dataset
+from _machine import cpu_model
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, trustworthiness
 from sklearn.model_selection import cross_val_score
@@ -131,17 +132,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # -- environment ------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from _machine import cpu_model
 from torch import nn
 
 import skaae
@@ -55,17 +56,6 @@ VARIANTS = (PLAIN, TRAIN_LOOP, FIT)
 
 
 # -- machine -----------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine_info(device: torch.device) -> dict:
     info = {
         "platform": platform.platform(),
