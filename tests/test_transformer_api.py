@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
@@ -277,6 +277,18 @@ def test_divergence_fails_loudly(small_data):
         aae.fit(small_data * 1e6)
     with pytest.raises(NotFittedError):
         check_is_fitted(aae)
+
+
+def test_prior_mismatch_warns(small_data):
+    def far_prior(n_samples, random_state):
+        return random_state.normal(50.0, 1.0, size=(n_samples, 2))
+
+    aae = AAETransformer(prior=far_prior, regularization_learning_rate=1e-9, **FAST)
+    with pytest.warns(ConvergenceWarning, match="do not match the prior"):
+        aae.fit(small_data)
+    # The model is still usable, and its diagnostics say why it warned.
+    assert aae.prior_distance_ > 25 * aae.prior_distance_reference_
+    assert aae.transform(small_data).shape == (60, 2)
 
 
 def test_clone_keeps_prior_object():
