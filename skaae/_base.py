@@ -309,7 +309,8 @@ class _BaseAAE(BaseEstimator):
                 f"{reference:.2g}, what a perfect match scores. The final "
                 f"discriminator accuracy is "
                 f"{history['discriminator_accuracy'][-1]:.2f} (0.5 at a match). "
-                "Try learning_rate_schedule='cosine', loss='mse', a lower "
+                "Scale the features (e.g. StandardScaler), or try "
+                "learning_rate_schedule='cosine', loss='mse', a lower "
                 "learning_rate_init or more epochs; see the user guide.",
                 ConvergenceWarning,
                 stacklevel=3,
