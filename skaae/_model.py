@@ -28,6 +28,10 @@ class AdversarialAutoencoder(nn.Module):
     n_conditions : int
         Width of the one-hot label the discriminator receives next to the
         code (number of classes plus one "unlabeled" slot), or 0 for none.
+    n_categories : int
+        Width of the categorical head ``y`` (0 for none). With it the decoder
+        reconstructs from ``[y, z]`` and a second discriminator matches ``y``
+        to a categorical prior (the paper's sections 5 and 6).
     output : {"linear", "logits"}
         ``"logits"``: the decoder's raw output goes through a sigmoid when
         decoding for use (the training loss takes the logits directly).
@@ -44,6 +48,7 @@ class AdversarialAutoencoder(nn.Module):
         *,
         encoder: str = "deterministic",
         n_conditions: int = 0,
+        n_categories: int = 0,
         output: str = "linear",
         activation: str = "relu",
         dropout: float = 0.0,
@@ -52,12 +57,21 @@ class AdversarialAutoencoder(nn.Module):
         super().__init__()
         mlp = dict(activation=activation, dropout=dropout, batch_norm=batch_norm)
         self.n_conditions = n_conditions
+        self.n_categories = n_categories
         self.output = output
         self.encoder = Encoder(
-            n_features, n_components, hidden_layer_sizes, kind=encoder, **mlp
+            n_features,
+            n_components,
+            hidden_layer_sizes,
+            kind=encoder,
+            n_categories=n_categories,
+            **mlp,
         )
         self.decoder = make_mlp(
-            n_components, list(hidden_layer_sizes)[::-1], n_features, **mlp
+            n_categories + n_components,
+            list(hidden_layer_sizes)[::-1],
+            n_features,
+            **mlp,
         )
         # No batch norm in the critic: it sees prior and fake codes in one
         # batch, and shared batch statistics would let it tell them apart.
@@ -68,11 +82,31 @@ class AdversarialAutoencoder(nn.Module):
             activation=activation,
             dropout=dropout,
         )
+        self.category_discriminator = (
+            make_mlp(
+                n_categories,
+                discriminator_hidden_layer_sizes,
+                1,
+                activation=activation,
+                dropout=dropout,
+            )
+            if n_categories
+            else None
+        )
+
+    def decoder_input(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """What the decoder reads: ``[y, z]`` with a categorical head, else ``z``."""
+        return z if y is None else torch.cat([y, z], dim=1)
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Deterministic codes of ``x``."""
-        return self.encoder.encode(x)
+        """Deterministic codes (style ``z``) of ``x``."""
+        return self.encoder.encode(x)[0]
+
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax of the categorical head."""
+        return torch.softmax(self.encoder.encode(x)[1], dim=1)
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:

@@ -55,6 +55,11 @@ class Encoder(nn.Module):
     input; for use, the average of ``f(x, eta_k)`` over ``n_eval_draws`` fixed
     noise vectors ``eta_k`` shared by every sample (so a sample's code does not
     depend on the other samples in the batch).
+
+    With ``n_categories > 0`` the last layer also outputs the logits of a
+    categorical head ``y`` (the semi-supervised model of the paper's section
+    5); ``forward`` and ``encode`` return ``(z, logits)``, with ``logits``
+    ``None`` when there is no such head.
     """
 
     def __init__(
@@ -66,16 +71,21 @@ class Encoder(nn.Module):
         kind: str = "deterministic",
         n_noise: int | None = None,
         n_eval_draws: int = 16,
+        n_categories: int = 0,
         **mlp_kwargs,
     ) -> None:
         super().__init__()
         self.kind = kind
         self.n_outputs = n_outputs
+        self.n_categories = n_categories
         self.n_noise = (n_noise or n_outputs) if kind == "universal" else 0
         self.n_eval_draws = n_eval_draws
-        n_head = 2 * n_outputs if kind == "gaussian" else n_outputs
+        self.n_code_params = 2 * n_outputs if kind == "gaussian" else n_outputs
         self.net = make_mlp(
-            n_inputs + self.n_noise, hidden_layer_sizes, n_head, **mlp_kwargs
+            n_inputs + self.n_noise,
+            hidden_layer_sizes,
+            self.n_code_params + n_categories,
+            **mlp_kwargs,
         )
         if kind == "universal":
             # Fixed evaluation noise: transform is deterministic and batch-free.
@@ -84,24 +94,35 @@ class Encoder(nn.Module):
                 "eval_noise", torch.randn(n_eval_draws, self.n_noise, generator=gen)
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Stochastic code used in training."""
-        if self.kind == "deterministic":
-            return self.net(x)
+    def _split(self, out: torch.Tensor):
+        if self.n_categories == 0:
+            return out, None
+        return out[:, : self.n_code_params], out[:, self.n_code_params :]
+
+    def forward(self, x: torch.Tensor):
+        """Stochastic ``(code, category logits)`` used in training."""
+        if self.kind == "universal":
+            eta = torch.randn(x.shape[0], self.n_noise, device=x.device, dtype=x.dtype)
+            x = torch.cat([x, eta], dim=1)
+        params, logits = self._split(self.net(x))
         if self.kind == "gaussian":
-            mean, log_var = self.net(x).chunk(2, dim=1)
-            return mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        eta = torch.randn(x.shape[0], self.n_noise, device=x.device, dtype=x.dtype)
-        return self.net(torch.cat([x, eta], dim=1))
+            mean, log_var = params.chunk(2, dim=1)
+            return mean + torch.exp(0.5 * log_var) * torch.randn_like(mean), logits
+        return params, logits
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Deterministic code used by ``transform``."""
-        if self.kind == "deterministic":
-            return self.net(x)
+    def encode(self, x: torch.Tensor):
+        """Deterministic ``(code, category logits)`` used for prediction."""
+        if self.kind == "universal":
+            # Average over the fixed noise vectors.
+            outs = [
+                self.net(torch.cat([x, eta.expand(x.shape[0], -1)], dim=1))
+                for eta in self.eval_noise
+            ]
+            out = torch.stack(outs).mean(dim=0)
+        else:
+            out = self.net(x)
+        params, logits = self._split(out)
         if self.kind == "gaussian":
-            return self.net(x).chunk(2, dim=1)[0]
-        total = torch.zeros(x.shape[0], self.n_outputs, device=x.device, dtype=x.dtype)
-        for eta in self.eval_noise:
-            total += self.net(torch.cat([x, eta.expand(x.shape[0], -1)], dim=1))
-        return total / self.n_eval_draws
+            params = params.chunk(2, dim=1)[0]
+        return params, logits

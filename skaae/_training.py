@@ -5,7 +5,15 @@ One mini-batch step runs the paper's phases in order:
 1. reconstruction: encoder and decoder take one step on the reconstruction
    loss;
 2. regularisation: the discriminator takes one step at telling prior draws
-   from codes, then the encoder (as generator) takes one step at fooling it.
+   from codes, then the encoder (as generator) takes one step at fooling it;
+3. classification (models with a categorical head and some labels): the
+   encoder takes one cross-entropy step on a mini-batch of labelled samples,
+   drawn from their own stream so that a few labels among many samples still
+   get a batch every step.
+
+With a categorical head ``y`` (the paper's semi-supervised and clustering
+models) the decoder reads ``[y, z]`` and a second discriminator matches ``y``
+to a categorical prior; the generator step fools both.
 
 The step is kept lean (``../shared/reference/performance.md``): data and prior
 draws live on the device for the whole fit, one encoder forward serves both
@@ -26,7 +34,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ._model import AdversarialAutoencoder
-from .priors import BasePrior
+from .priors import BasePrior, CategoricalPrior
 
 HISTORY_KEYS = (
     "reconstruction",
@@ -34,6 +42,12 @@ HISTORY_KEYS = (
     "generator",
     "discriminator_accuracy",
 )
+# Extra per-epoch records of models with a categorical head.
+CATEGORY_HISTORY_KEYS = (
+    "category_discriminator",
+    "category_discriminator_accuracy",
+)
+CLASSIFICATION_KEY = "classification"
 
 
 @dataclass
@@ -50,6 +64,8 @@ class TrainingConfig:
     regularization_beta_1: float = 0.5
     loss: str = "mse"
     lr_schedule: str = "constant"
+    classification_learning_rate: float | None = None
+    decode_known_labels: bool = False
     verbose: int = 0
 
 
@@ -82,6 +98,7 @@ def train(
     conditions: torch.Tensor | None,
     config: TrainingConfig,
     rng: np.random.RandomState,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, np.ndarray]:
     """Train ``model`` on ``X`` (already on the model's device).
 
@@ -94,11 +111,16 @@ def train(
     rng : RandomState
         Draws the prior samples; torch's generator (seeded by the caller)
         draws batches, noise and initial weights.
+    labels : int64 tensor of shape (n_samples,) or None
+        Class index of each sample, ``-1`` for unlabeled, for a model with a
+        categorical head: drives the classification phase, and with
+        ``config.decode_known_labels`` the decoder reads the true one-hot
+        label of labelled samples instead of ``y`` (the supervised AAE).
 
     Returns
     -------
     history : dict of str to ndarray of shape (n_epochs,)
-        Per-epoch means of the losses and of the discriminator's accuracy.
+        Per-epoch means of the losses and of the discriminators' accuracies.
 
     Raises
     ------
@@ -110,6 +132,12 @@ def train(
     batch_size = min(config.batch_size, n_samples)
     model.train()
     encoder, decoder, critic = model.encoder, model.decoder, model.discriminator
+    category_critic = model.category_discriminator
+    n_categories = model.n_categories
+
+    critics = [critic] if category_critic is None else [critic, category_critic]
+    critic_params = [p for c in critics for p in c.parameters()]
+    reg_lr, reg_beta = config.regularization_learning_rate, config.regularization_beta_1
     opt_ae = _make_optimizer(
         list(encoder.parameters()) + list(decoder.parameters()),
         config.learning_rate,
@@ -117,37 +145,53 @@ def train(
         config,
         device,
     )
-    opt_critic = _make_optimizer(
-        critic.parameters(),
-        config.regularization_learning_rate,
-        config.regularization_beta_1,
-        config,
-        device,
-    )
-    opt_gen = _make_optimizer(
-        encoder.parameters(),
-        config.regularization_learning_rate,
-        config.regularization_beta_1,
-        config,
-        device,
-    )
-    optimizers = (opt_ae, opt_critic, opt_gen)
+    opt_critic = _make_optimizer(critic_params, reg_lr, reg_beta, config, device)
+    opt_gen = _make_optimizer(encoder.parameters(), reg_lr, reg_beta, config, device)
+    optimizers = [opt_ae, opt_critic, opt_gen]
+
+    labelled = onehot = known = None
+    if n_categories and labels is not None:
+        known = labels >= 0
+        labelled = torch.nonzero(known).flatten()
+        onehot = F.one_hot(labels.clamp(min=0), n_categories).to(X.dtype)
+    opt_cls = None
+    if labelled is not None and labelled.numel() > 0:
+        cls_lr = config.classification_learning_rate or config.learning_rate
+        opt_cls = _make_optimizer(
+            encoder.parameters(), cls_lr, config.beta_1, config, device
+        )
+        optimizers.append(opt_cls)
+    decode_known = config.decode_known_labels and onehot is not None
+    category_prior = CategoricalPrior(n_categories) if n_categories else None
+
     schedulers = []
     if config.lr_schedule == "cosine":
         schedulers = [
             torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.max_iter)
             for opt in optimizers
         ]
-    critic_params = list(critic.parameters())
     has_batch_norm = any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
 
     def critic_target_for(m: int) -> torch.Tensor:
         # Prior draws first (label 1), then codes (label 0).
         return torch.cat([X.new_ones(m, 1), X.new_zeros(m, 1)])
 
+    def critic_step_loss(net, real, fake):
+        """Logits and loss of a critic on prior draws then codes, one forward."""
+        logits = net(torch.cat([real, fake]))
+        return logits, F.binary_cross_entropy_with_logits(logits, target)
+
+    def accuracy_of(logits):
+        return ((logits > 0).to(X.dtype) == target).to(X.dtype).mean()
+
+    keys = list(HISTORY_KEYS)
+    if n_categories:
+        keys += CATEGORY_HISTORY_KEYS
+    if opt_cls is not None:
+        keys.append(CLASSIFICATION_KEY)
     # Built once: on a GPU every small tensor op is a kernel launch.
     critic_target = critic_target_for(batch_size)
-    history = {key: [] for key in HISTORY_KEYS}
+    history = {key: [] for key in keys}
     progress = tqdm(
         range(config.max_iter),
         disable=config.verbose < 1,
@@ -161,8 +205,12 @@ def train(
             prior.sample(n_samples, y=prior_labels, random_state=rng),
             dtype=X.dtype,
         ).to(device, non_blocking=True)
+        if category_prior is not None:
+            category_draws = torch.as_tensor(
+                category_prior.sample(n_samples, random_state=rng), dtype=X.dtype
+            ).to(device, non_blocking=True)
         order = torch.randperm(n_samples, device=device)
-        sums = torch.zeros(len(HISTORY_KEYS), device=device)
+        sums = torch.zeros(len(keys), device=device)
         n_batches = 0
         for start in range(0, n_samples, batch_size):
             idx = order[start : start + batch_size]
@@ -170,68 +218,82 @@ def train(
                 continue
             x = X[idx]
             m = idx.shape[0]
+            target = critic_target if m == batch_size else critic_target_for(m)
 
             # Reconstruction phase.
             opt_ae.zero_grad(set_to_none=True)
-            loss_rec = reconstruction_loss(decoder(encoder(x)), x, config.loss)
+            z, logits_y = encoder(x)
+            y = None if logits_y is None else torch.softmax(logits_y, dim=1)
+            if decode_known:
+                y = torch.where(known[idx, None], onehot[idx], y)
+            output = decoder(model.decoder_input(z, y))
+            loss_rec = reconstruction_loss(output, x, config.loss)
             loss_rec.backward()
             opt_ae.step()
 
             # Regularisation phase: one encoder forward for both updates.
-            fake = encoder(x)
+            fake, logits_y = encoder(x)
             real = prior_draws[idx]
+            gen_in = fake
             if conditions is not None:
                 cond = conditions[idx]
-                critic_in = torch.cat(
-                    [torch.cat([real, cond], 1), torch.cat([fake.detach(), cond], 1)]
-                )
+                real = torch.cat([real, cond], 1)
                 gen_in = torch.cat([fake, cond], 1)
-            else:
-                critic_in = torch.cat([real, fake.detach()])
-                gen_in = fake
-            target = critic_target if m == batch_size else critic_target_for(m)
             opt_critic.zero_grad(set_to_none=True)
-            logits = critic(critic_in)
-            loss_critic = F.binary_cross_entropy_with_logits(logits, target)
-            loss_critic.backward()
+            logits, loss_critic = critic_step_loss(critic, real, gen_in.detach())
+            if category_critic is not None:
+                fake_y = torch.softmax(logits_y, dim=1)
+                logits_cat, loss_cat = critic_step_loss(
+                    category_critic, category_draws[idx], fake_y.detach()
+                )
+                (loss_critic + loss_cat).backward()
+            else:
+                loss_critic.backward()
             opt_critic.step()
 
             for p in critic_params:
                 p.requires_grad_(False)
             opt_gen.zero_grad(set_to_none=True)
-            loss_gen = F.binary_cross_entropy_with_logits(critic(gen_in), target[:m])
+            ones = target[:m]
+            loss_gen = F.binary_cross_entropy_with_logits(critic(gen_in), ones)
+            if category_critic is not None:
+                loss_gen = loss_gen + F.binary_cross_entropy_with_logits(
+                    category_critic(fake_y), ones
+                )
             loss_gen.backward()
             opt_gen.step()
             for p in critic_params:
                 p.requires_grad_(True)
 
+            stats = [loss_rec, loss_critic, loss_gen, accuracy_of(logits)]
+            if category_critic is not None:
+                stats += [loss_cat, accuracy_of(logits_cat)]
+
+            # Semi-supervised classification phase, on the labelled stream.
+            if opt_cls is not None:
+                pick = torch.randint(labelled.numel(), (m,), device=device)
+                lab = labelled[pick]
+                opt_cls.zero_grad(set_to_none=True)
+                loss_cls = F.cross_entropy(encoder(X[lab])[1], labels[lab])
+                loss_cls.backward()
+                opt_cls.step()
+                stats.append(loss_cls)
+
             with torch.no_grad():
-                accuracy = ((logits > 0).to(X.dtype) == target).to(X.dtype).mean()
-                sums += torch.stack(
-                    [
-                        loss_rec.detach(),
-                        loss_critic.detach(),
-                        loss_gen.detach(),
-                        accuracy,
-                    ]
-                )
+                sums += torch.stack([stat.detach() for stat in stats])
             n_batches += 1
 
         for scheduler in schedulers:
             scheduler.step()
         means = (sums / max(n_batches, 1)).cpu().numpy()  # one sync per epoch
-        for key, value in zip(HISTORY_KEYS, means, strict=True):
+        for key, value in zip(keys, means, strict=True):
             history[key].append(float(value))
-        if not np.all(np.isfinite(means[:3])):
-            bad = [
-                k
-                for k, v in zip(HISTORY_KEYS, means, strict=False)
-                if not np.isfinite(v)
-            ]
+        if not np.all(np.isfinite(means)):
+            bad = [k for k, v in zip(keys, means, strict=True) if not np.isfinite(v)]
             progress.close()
             raise TrainingDivergedError(
                 f"Training diverged at epoch {epoch + 1}: the {', '.join(bad)} "
-                f"loss became {means[HISTORY_KEYS.index(bad[0])]}. Scale the "
+                f"loss became {means[keys.index(bad[0])]}. Scale the "
                 "input features or lower learning_rate_init."
             )
         progress.set_postfix(
