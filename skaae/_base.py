@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import numbers
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,6 +41,23 @@ _LABEL_CONDITIONAL_PRIORS = ("gaussian_mixture", "swiss_roll")
 # regularization_learning_rate="auto", as multiples of learning_rate_init.
 _REG_LR_RATIO_UNCONDITIONED = 0.2
 _REG_LR_RATIO_CONDITIONED = 2.0
+
+
+@dataclass
+class _Targets:
+    """What the labels contribute to training.
+
+    ``classes``: the real classes; ``prior_labels``: mode of each sample for
+    the prior draws (-1: whole prior); ``conditions``: one-hot labels plus an
+    "unlabeled" slot for the critic; ``labels``: class index of each sample
+    (-1: unlabeled) for a categorical head of ``n_categories`` units.
+    """
+
+    classes: np.ndarray | None = None
+    prior_labels: np.ndarray | None = None
+    conditions: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    n_categories: int = 0
 
 
 def resolve_device(device) -> torch.device:
@@ -155,6 +173,22 @@ class _BaseAAE(BaseEstimator):
                 f"f(n_samples, random_state); got {type(self.prior).__name__}."
             )
 
+    def _training_targets(self, y, n_samples: int) -> _Targets:
+        """What ``y`` contributes to training (the transformer's rule).
+
+        Labels condition the regulariser only with a prior that has modes;
+        otherwise ``y`` is ignored, so the transformer can sit in a
+        supervised pipeline.
+        """
+        if y is None or not self._uses_labels():
+            return _Targets()
+        classes, codes, onehot = self._encode_labels(y, n_samples)
+        return _Targets(classes=classes, prior_labels=codes, conditions=onehot)
+
+    def _extra_config(self, targets: _Targets) -> dict:
+        """Estimator-specific settings of the training loop."""
+        return {}
+
     def _uses_labels(self) -> bool:
         """Whether ``fit(X, y)`` conditions the regulariser on ``y``."""
         if isinstance(self.prior, str):
@@ -175,8 +209,8 @@ class _BaseAAE(BaseEstimator):
         target_type = type_of_target(labelled, input_name="y")
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
-                f"With a prior that has modes, y must hold class labels (and -1 "
-                f"for unlabeled samples); got a {target_type!r} target."
+                f"Unknown label type: y must hold class labels (and -1 for "
+                f"unlabeled samples); got a {target_type!r} target."
             )
         classes, index = np.unique(labelled, return_inverse=True)
         codes = np.full(n_samples, -1, dtype=np.int64)
@@ -221,9 +255,9 @@ class _BaseAAE(BaseEstimator):
         )
         device = resolve_device(self.device)
 
-        classes = prior_labels = conditions = None
-        if y is not None and self._uses_labels():
-            classes, prior_labels, conditions = self._encode_labels(y, n_samples)
+        targets = self._training_targets(y, n_samples)
+        classes, prior_labels = targets.classes, targets.prior_labels
+        conditions = targets.conditions
         prior = _resolve_prior(
             self.prior, self.n_components, None if classes is None else len(classes)
         )
@@ -240,6 +274,7 @@ class _BaseAAE(BaseEstimator):
                 critic_hidden,
                 encoder=self.encoder,
                 n_conditions=0 if conditions is None else conditions.shape[1],
+                n_categories=targets.n_categories,
                 output="logits" if self.loss == "bce" else "linear",
                 activation=self.activation,
                 dropout=self.dropout,
@@ -279,6 +314,7 @@ class _BaseAAE(BaseEstimator):
                 loss=self.loss,
                 lr_schedule=schedule,
                 verbose=self.verbose,
+                **self._extra_config(targets),
             )
             history = train(
                 module,
@@ -288,9 +324,16 @@ class _BaseAAE(BaseEstimator):
                 conditions=cond_t,
                 config=config,
                 rng=rng,
+                labels=None
+                if targets.labels is None
+                else torch.as_tensor(targets.labels).to(device),
             )
+            # Predictions run in float64: float32 matmul results shift with
+            # the batch size, and a sample's output must not depend on which
+            # other samples it is predicted with.
+            module = module.double()
             distance, reference = self._prior_match(
-                module, X_t, prior, prior_labels, rng
+                module, X_t.double(), prior, prior_labels, rng
             )
         # Fitted attributes are set together, once training has succeeded.
         self.module_ = module
@@ -359,7 +402,7 @@ class _BaseAAE(BaseEstimator):
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def _to_device(self, A: np.ndarray) -> torch.Tensor:
-        return self._to_tensor(A, self.device_)
+        return torch.tensor(A, dtype=torch.float64, device=self.device_)
 
     def _encode(self, X: np.ndarray) -> np.ndarray:
         return self._encode_tensor(self.module_, self._to_device(X)).astype(
