@@ -15,3 +15,24 @@ def small_data():
     """A small random data set for fast API tests."""
     rng = np.random.RandomState(0)
     return rng.uniform(size=(60, 5))
+
+
+def ten_percent_labels(y, seed):
+    """Mask keeping a tenth of each class's samples, chosen by ``seed``."""
+    rng = np.random.RandomState(seed)
+    labelled = np.zeros(len(y), dtype=bool)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        labelled[rng.choice(members, len(members) // 10, replace=False)] = True
+    return labelled
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if training starts: errors must come before it."""
+    import skaae._base
+
+    def fail(*args, **kwargs):
+        raise AssertionError("training started despite invalid input")
+
+    monkeypatch.setattr(skaae._base, "train", fail)

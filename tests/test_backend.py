@@ -7,6 +7,7 @@ what the training loop does for them.
 import numpy as np
 import pytest
 import torch
+from conftest import ten_percent_labels
 from sklearn.linear_model import LogisticRegression
 
 from skaae._model import AdversarialAutoencoder
@@ -18,15 +19,6 @@ from skaae._training import (
     train,
 )
 from skaae.priors import GaussianPrior
-
-
-def ten_percent_labels(y, seed):
-    rng = np.random.RandomState(seed)
-    labelled = np.zeros(len(y), dtype=bool)
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        labelled[rng.choice(members, len(members) // 10, replace=False)] = True
-    return labelled
 
 
 def fit_semi_supervised(X, labels, *, max_iter, seed=0, **config_params):

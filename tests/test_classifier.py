@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from conftest import ten_percent_labels
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-import skaae._base
 from skaae import AAEClassifier
 
 FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
@@ -17,15 +17,6 @@ FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
 @parametrize_with_checks([AAEClassifier()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
-
-
-def ten_percent_labels(y, seed):
-    rng = np.random.RandomState(seed)
-    labelled = np.zeros(len(y), dtype=bool)
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        labelled[rng.choice(members, len(members) // 10, replace=False)] = True
-    return labelled
 
 
 def test_beats_self_training_with_ten_percent_of_labels(digits):
@@ -93,14 +84,6 @@ def test_binary_labels_with_minus_one_are_classes(small_data):
     with pytest.warns(UserWarning, match="taken as a class label"):
         clf = AAEClassifier(**FAST).fit(small_data, y)
     assert list(clf.classes_) == [-1, 1]
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    def fail(*args, **kwargs):
-        raise AssertionError("training started despite invalid input")
-
-    monkeypatch.setattr(skaae._base, "train", fail)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-import skaae._base
 from skaae import AAETransformer
 from skaae._training import HISTORY_KEYS, TrainingDivergedError
 from skaae.priors import GaussianMixturePrior
@@ -161,14 +160,6 @@ def test_callable_prior(small_data):
 
 
 # -- errors: raised before any training, and no half-fitted estimator -------
-
-
-@pytest.fixture
-def no_training(monkeypatch):
-    def fail(*args, **kwargs):
-        raise AssertionError("training started despite invalid input")
-
-    monkeypatch.setattr(skaae._base, "train", fail)
 
 
 @pytest.mark.parametrize(
