@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import _BaseAAE, _Targets, _unlabeled_mask
+from ._base import _BaseAAE, _check_float, _Targets, _unlabeled_mask
 
 
 class AAEClassifier(
@@ -245,8 +245,6 @@ class AAEClassifier(
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        from ._base import _check_float
-
         _check_float(
             "classification_learning_rate", self.classification_learning_rate, low=0.0
         )

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAAE
 from ._training import reconstruction_loss
@@ -265,8 +266,6 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         X : ndarray of shape (n_samples, `n_features_in_`)
             Generated samples.
         """
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(self)
         modes = self._prior_modes_for(y, n_samples)
         Z = self.prior_.sample(
