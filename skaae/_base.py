@@ -352,12 +352,22 @@ class _BaseAAE(BaseEstimator):
                 f"{reference:.2g}, what a perfect match scores. The final "
                 f"discriminator accuracy is "
                 f"{history['discriminator_accuracy'][-1]:.2f} (0.5 at a match). "
-                "Scale the features (e.g. StandardScaler), or try "
-                "learning_rate_schedule='cosine', loss='mse', a lower "
-                "learning_rate_init or more epochs; see the user guide.",
+                f"Try {self._mismatch_remedies(X, schedule)}; see the user guide.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    def _mismatch_remedies(self, X: np.ndarray, schedule: str) -> str:
+        """What to change, among what the current settings leave open."""
+        remedies = []
+        if np.abs(X).max() > 10:
+            remedies.append("scaling the features (e.g. StandardScaler)")
+        if schedule != "cosine":
+            remedies.append("learning_rate_schedule='cosine'")
+        if self.loss == "bce":
+            remedies.append("loss='mse'")
+        remedies.append("more epochs (max_iter)")
+        return ", ".join(remedies)
 
     @staticmethod
     def _to_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
