@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -70,7 +69,7 @@ import numpy as np
 import sklearn
 import torch
 from _data import load_dataset
-from _machine import cpu_model
+from _machine import cpu_model, device_description, load_average, usable_cores
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -195,29 +194,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # -- environment ------------------------------------------------------------
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def load_average() -> str:
-    try:
-        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def device_description(device: str) -> str:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    resolved = torch.device(device)
-    if resolved.type == "cuda":
-        return f"{resolved} ({torch.cuda.get_device_name(resolved)})"
-    return str(resolved)
-
-
 def machine_info(args) -> dict:
     return {
         "platform": platform.platform(),

@@ -398,13 +398,18 @@ class _BaseAAE(BaseEstimator):
         return energy_distance(codes, draws), float(reference)
 
     @staticmethod
-    def _encode_tensor(module, X_t: torch.Tensor) -> np.ndarray:
-        module.eval()
+    def _map_batches(fn, A_t: torch.Tensor) -> np.ndarray:
+        """``fn`` over row blocks of ``A_t`` (bounded memory), as float64."""
         parts = [
-            module.encode(X_t[i : i + _ENCODE_BATCH])
-            for i in range(0, X_t.shape[0], _ENCODE_BATCH)
+            fn(A_t[i : i + _ENCODE_BATCH])
+            for i in range(0, A_t.shape[0], _ENCODE_BATCH)
         ]
         return torch.cat(parts).cpu().numpy().astype(np.float64)
+
+    @classmethod
+    def _encode_tensor(cls, module, X_t: torch.Tensor) -> np.ndarray:
+        module.eval()
+        return cls._map_batches(module.encode, X_t)
 
     # -- using the fitted model -------------------------------------------
     def _check_X(self, X) -> np.ndarray:
@@ -421,12 +426,7 @@ class _BaseAAE(BaseEstimator):
 
     def _decode(self, Z: np.ndarray) -> np.ndarray:
         self.module_.eval()
-        Z_t = self._to_device(Z)
-        parts = [
-            self.module_.decode(Z_t[i : i + _ENCODE_BATCH])
-            for i in range(0, Z_t.shape[0], _ENCODE_BATCH)
-        ]
-        return torch.cat(parts).cpu().numpy().astype(np.float64)
+        return self._map_batches(self.module_.decode, self._to_device(Z))
 
     def _check_codes(self, Z) -> np.ndarray:
         check_is_fitted(self)

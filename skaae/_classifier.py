@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import torch
 from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -266,12 +265,7 @@ class AAEClassifier(
         """
         X = self._check_X(X)
         self.module_.eval()
-        X_t = self._to_device(X)
-        parts = [
-            self.module_.predict_proba(X_t[i : i + 8192])
-            for i in range(0, X_t.shape[0], 8192)
-        ]
-        return torch.cat(parts).cpu().numpy().astype(np.float64)
+        return self._map_batches(self.module_.predict_proba, self._to_device(X))
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each sample.
