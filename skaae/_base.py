@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 
 from ._model import AdversarialAutoencoder
 from ._networks import _ACTIVATIONS, ENCODERS
-from ._training import TrainingConfig, train
+from ._training import TrainingConfig, reconstruction_loss, train
 from .metrics import energy_distance
 from .priors import BasePrior, _resolve_prior
 
@@ -58,6 +58,7 @@ class _Targets:
     conditions: np.ndarray | None = None
     labels: np.ndarray | None = None
     n_categories: int = 0
+    cluster_heads: bool = False
 
 
 def resolve_device(device) -> torch.device:
@@ -189,6 +190,13 @@ class _BaseAAE(BaseEstimator):
         """Estimator-specific settings of the training loop."""
         return {}
 
+    def _auto_regularization_ratio(self, conditioned: bool) -> float:
+        """Regularisation / reconstruction learning-rate ratio of ``"auto"``."""
+        return _REG_LR_RATIO_CONDITIONED if conditioned else _REG_LR_RATIO_UNCONDITIONED
+
+    def _finish_fit(self, X: np.ndarray) -> None:
+        """Fitted attributes derived from the trained model (subclass hook)."""
+
     def _uses_labels(self) -> bool:
         """Whether ``fit(X, y)`` conditions the regulariser on ``y``."""
         if isinstance(self.prior, str):
@@ -275,6 +283,7 @@ class _BaseAAE(BaseEstimator):
                 encoder=self.encoder,
                 n_conditions=0 if conditions is None else conditions.shape[1],
                 n_categories=targets.n_categories,
+                cluster_heads=targets.cluster_heads,
                 output="logits" if self.loss == "bce" else "linear",
                 activation=self.activation,
                 dropout=self.dropout,
@@ -291,12 +300,7 @@ class _BaseAAE(BaseEstimator):
                 # than the autoencoder destabilises the game and the codes
                 # collapse; with labels the conditioned discriminator needs
                 # the faster pace to pull each class onto its own mode.
-                ratio = (
-                    _REG_LR_RATIO_UNCONDITIONED
-                    if conditions is None
-                    else (_REG_LR_RATIO_CONDITIONED)
-                )
-                reg_lr = ratio * lr
+                reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
             schedule = self.learning_rate_schedule
             if schedule == "auto":
                 # Decay settles the label-conditioned game (measured on digits:
@@ -345,6 +349,7 @@ class _BaseAAE(BaseEstimator):
         self.prior_distance_ = distance
         self.prior_distance_reference_ = reference
         self._n_features_out = self.n_components
+        self._finish_fit(X)
         if distance > _PRIOR_MISMATCH_FACTOR * reference:
             warnings.warn(
                 f"The codes do not match the prior: prior_distance_={distance:.4g} "
@@ -384,8 +389,10 @@ class _BaseAAE(BaseEstimator):
         """
         n = X_t.shape[0]
         keep = np.sort(rng.permutation(n)[: min(n, _MAX_DIAGNOSTIC_SAMPLES)])
-        codes = cls._encode_tensor(
-            module, X_t[torch.as_tensor(keep, device=X_t.device)]
+        module.eval()
+        # The style codes (not a cluster-head representation) meet the prior.
+        codes = cls._map_batches(
+            module.encode, X_t[torch.as_tensor(keep, device=X_t.device)]
         )
         labels = None if prior_labels is None else prior_labels[keep]
         m = len(keep)
@@ -409,7 +416,7 @@ class _BaseAAE(BaseEstimator):
     @classmethod
     def _encode_tensor(cls, module, X_t: torch.Tensor) -> np.ndarray:
         module.eval()
-        return cls._map_batches(module.encode, X_t)
+        return cls._map_batches(module.embed, X_t)
 
     # -- using the fitted model -------------------------------------------
     def _check_X(self, X) -> np.ndarray:
@@ -423,6 +430,24 @@ class _BaseAAE(BaseEstimator):
         return self._encode_tensor(self.module_, self._to_device(X)).astype(
             X.dtype, copy=False
         )
+
+    def _category_proba(self, X) -> np.ndarray:
+        """Softmax of the category head (models with one)."""
+        X = self._check_X(X)
+        self.module_.eval()
+        return self._map_batches(self.module_.predict_proba, self._to_device(X))
+
+    @torch.no_grad()
+    def _reconstruction_score(self, X) -> float:
+        """Minus the mean reconstruction loss of ``X`` (the training loss)."""
+        X_t = self._to_device(self._check_X(X))
+        self.module_.eval()
+        total = 0.0
+        for i in range(0, X_t.shape[0], _ENCODE_BATCH):
+            xb = X_t[i : i + _ENCODE_BATCH]
+            out = self.module_.reconstruct(xb)
+            total += reconstruction_loss(out, xb, self.loss).item() * xb.shape[0]
+        return -total / X_t.shape[0]
 
     def _decode(self, Z: np.ndarray) -> np.ndarray:
         self.module_.eval()
@@ -445,7 +470,7 @@ class _BaseAAE(BaseEstimator):
         if self.classes_ is None:
             raise ValueError(
                 "y can only be given to sample() when the estimator was fitted "
-                "with labels and a prior that has modes."
+                "with labels, and with a prior that has modes or n_clusters."
             )
         y = column_or_1d(y)
         if y.shape[0] != n_samples:

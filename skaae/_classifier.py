@@ -263,9 +263,7 @@ class AAEClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
-        X = self._check_X(X)
-        self.module_.eval()
-        return self._map_batches(self.module_.predict_proba, self._to_device(X))
+        return self._category_proba(X)
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each sample.

@@ -32,6 +32,11 @@ class AdversarialAutoencoder(nn.Module):
         Width of the categorical head ``y`` (0 for none). With it the decoder
         reconstructs from ``[y, z]`` and a second discriminator matches ``y``
         to a categorical prior (the paper's sections 5 and 6).
+    cluster_heads : bool
+        With a categorical head, represent a sample by ``W_C y + z`` (the
+        paper's section 7): ``W_C`` holds one learned vector per category (a
+        cluster head) in code space, and the decoder reads that
+        ``n_components``-wide representation instead of ``[y, z]``.
     output : {"linear", "logits"}
         ``"logits"``: the decoder's raw output goes through a sigmoid when
         decoding for use (the training loss takes the logits directly).
@@ -50,6 +55,7 @@ class AdversarialAutoencoder(nn.Module):
         n_conditions: int = 0,
         n_categories: int = 0,
         output: str = "linear",
+        cluster_heads: bool = False,
         activation: str = "relu",
         dropout: float = 0.0,
         batch_norm: bool = False,
@@ -67,8 +73,16 @@ class AdversarialAutoencoder(nn.Module):
             n_categories=n_categories,
             **mlp,
         )
+        if cluster_heads and not n_categories:
+            raise ValueError("cluster_heads needs a categorical head.")
+        # Spread at initialisation so that categories start apart.
+        self.cluster_heads = (
+            nn.Parameter(torch.randn(n_categories, n_components))
+            if cluster_heads
+            else None
+        )
         self.decoder = make_mlp(
-            n_categories + n_components,
+            n_components if cluster_heads else n_categories + n_components,
             list(hidden_layer_sizes)[::-1],
             n_features,
             **mlp,
@@ -95,8 +109,20 @@ class AdversarialAutoencoder(nn.Module):
         )
 
     def decoder_input(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        """What the decoder reads: ``[y, z]`` with a categorical head, else ``z``."""
-        return z if y is None else torch.cat([y, z], dim=1)
+        """What the decoder reads: ``z``, ``[y, z]``, or ``W_C y + z``."""
+        if y is None:
+            return z
+        if self.cluster_heads is not None:
+            return z + y @ self.cluster_heads
+        return torch.cat([y, z], dim=1)
+
+    @torch.no_grad()
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Representation of ``x``: ``W_C y + z`` with cluster heads, else ``z``."""
+        z, logits = self.encoder.encode(x)
+        if self.cluster_heads is None:
+            return z
+        return self.decoder_input(z, torch.softmax(logits, dim=1))
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -107,6 +133,13 @@ class AdversarialAutoencoder(nn.Module):
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Softmax of the categorical head."""
         return torch.softmax(self.encoder.encode(x)[1], dim=1)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw decoder output (logits for ``"logits"``) of encoded ``x``."""
+        z, logits = self.encoder.encode(x)
+        y = None if logits is None else torch.softmax(logits, dim=1)
+        return self.decoder(self.decoder_input(z, y))
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:

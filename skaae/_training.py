@@ -5,7 +5,8 @@ One mini-batch step runs the paper's phases in order:
 1. reconstruction: encoder and decoder take one step on the reconstruction
    loss;
 2. regularisation: the discriminator takes one step at telling prior draws
-   from codes, then the encoder (as generator) takes one step at fooling it;
+   from codes, then the encoder (as generator) takes one step at fooling it
+   (for clustering, plus a penalty that keeps the categories balanced);
 3. classification (models with a categorical head and some labels): the
    encoder takes one cross-entropy step on a mini-batch of labelled samples,
    drawn from their own stream so that a few labels among many samples still
@@ -66,6 +67,8 @@ class TrainingConfig:
     lr_schedule: str = "constant"
     classification_learning_rate: float | None = None
     decode_known_labels: bool = False
+    category_balance: float = 0.0
+    cluster_head_distance: float = 0.0
     verbose: int = 0
 
 
@@ -138,12 +141,20 @@ def train(
     critics = [critic] if category_critic is None else [critic, category_critic]
     critic_params = [p for c in critics for p in c.parameters()]
     reg_lr, reg_beta = config.regularization_learning_rate, config.regularization_beta_1
+    heads = model.cluster_heads
+    ae_params = list(encoder.parameters()) + list(decoder.parameters())
+    if heads is not None:
+        # Adam moves a parameter by about the learning rate per step: heads
+        # start and move at the scale of the distance between them.
+        scale = max(config.cluster_head_distance, 1.0)
+        with torch.no_grad():
+            heads.mul_(scale)
+        ae_params = [
+            {"params": ae_params},
+            {"params": [heads], "lr": config.learning_rate * scale},
+        ]
     opt_ae = _make_optimizer(
-        list(encoder.parameters()) + list(decoder.parameters()),
-        config.learning_rate,
-        config.beta_1,
-        config,
-        device,
+        ae_params, config.learning_rate, config.beta_1, config, device
     )
     opt_critic = _make_optimizer(critic_params, reg_lr, reg_beta, config, device)
     opt_gen = _make_optimizer(encoder.parameters(), reg_lr, reg_beta, config, device)
@@ -228,7 +239,13 @@ def train(
                 y = torch.where(known[idx, None], onehot[idx], y)
             output = decoder(model.decoder_input(z, y))
             loss_rec = reconstruction_loss(output, x, config.loss)
-            loss_rec.backward()
+            if heads is not None and config.cluster_head_distance > 0:
+                # The paper's section 7: push apart every two cluster heads
+                # closer than the threshold.
+                gaps = config.cluster_head_distance - torch.pdist(heads)
+                (loss_rec + torch.relu(gaps).sum()).backward()
+            else:
+                loss_rec.backward()
             opt_ae.step()
 
             # Regularisation phase: one encoder forward for both updates.
@@ -260,6 +277,16 @@ def train(
                 loss_gen = loss_gen + F.binary_cross_entropy_with_logits(
                     category_critic(fake_y), ones
                 )
+                if config.category_balance:
+                    # KL(batch mean of y || uniform): a per-sample critic
+                    # cannot see that whole categories go unused, and without
+                    # labels the codes collapse onto a few of them. (Its own
+                    # Adam optimiser normalises the weight away and fails to
+                    # balance: measured.)
+                    mean_y = fake_y.mean(0)
+                    loss_gen = loss_gen + config.category_balance * (
+                        mean_y * torch.log(mean_y * n_categories + 1e-12)
+                    ).sum(0)
             loss_gen.backward()
             opt_gen.step()
             for p in critic_params:
