@@ -1,4 +1,4 @@
-"""Data loaders for the benchmarks.
+"""Data loaders and data preparation for the benchmarks.
 
 - ``load_idx_folder``: any folder of MNIST-style IDX files (the four files
   ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -12,6 +12,17 @@
 - ``load_dataset``: one entry point by name (``"digits"``, ``"fashion-mnist"``,
   ``"mnist"``) with an optional path, used by the benchmark scripts.
 
+Data preparation shared by the benchmark scripts:
+
+- ``train_test_data``: a data set's train/test split (digits: a fixed
+  stratified 30% test split), optionally a random training subset, and the
+  description the scripts print and write to JSON.
+- ``labelled_subset``: a balanced labelled subset, ``n / n_classes`` per class.
+- ``print_data_intro``, ``split_summary``: lines of the ``data`` block of a
+  benchmark's header.
+- ``LOAD_ERRORS``: the exceptions a script reports as ``error: ...`` (exit 2)
+  when the data cannot be loaded or prepared.
+
 Images come back flattened, as float32 in [0, 1] (pixel / 255; digits: / 16),
 and labels as int64.
 """
@@ -21,20 +32,27 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 __all__ = [
+    "DATASET_TITLES",
     "Dataset",
     "FASHION_MNIST_DIR",
     "FASHION_MNIST_SHA256",
+    "LOAD_ERRORS",
+    "labelled_subset",
     "load_dataset",
     "load_fashion_mnist",
     "load_idx_folder",
     "load_npz",
+    "print_data_intro",
     "read_idx",
+    "split_summary",
+    "train_test_data",
 ]
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -312,4 +330,161 @@ def load_dataset(name: str, data=None) -> Dataset:
         )
     raise ValueError(
         f"Unknown data set {name!r}; choose 'digits', 'fashion-mnist' or 'mnist'."
+    )
+
+
+# -- preparation shared by the benchmark scripts ------------------------------
+# What loading or preparing the data raises on bad input (missing files, no
+# network, impossible sizes); the scripts print it and exit with status 2.
+LOAD_ERRORS = (RuntimeError, FileNotFoundError, ValueError, KeyError)
+
+# The first line of a header's ``data`` block, by data set name.
+DATASET_TITLES = {
+    "fashion-mnist": "Fashion-MNIST (MNIST is not reachable here; same protocol)",
+    "mnist": "MNIST",
+    "digits": "digits (8x8; a stand-in, much smaller than MNIST)",
+}
+
+
+def train_test_data(
+    name: str, data=None, n_train: int | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], dict]:
+    """Load a data set and split it into training and test sets.
+
+    A data set without a test split (digits) gets a fixed stratified 30% test
+    split (``random_state=0``); the others keep their official test set.
+
+    Parameters
+    ----------
+    name : {"digits", "fashion-mnist", "mnist"}
+        As for ``load_dataset``.
+    data : str or Path, optional
+        As for ``load_dataset``.
+    n_train : int, optional
+        Keep a random subset of this many training points (drawn once with
+        ``RandomState(0)``, in their original order); default: all of them.
+
+    Returns
+    -------
+    (X_train, y_train, X_test, y_test) : tuple of ndarray
+    description : dict
+        ``name``, ``source``, ``n_train``, ``n_train_available``, ``n_test``,
+        ``n_features``, ``n_classes`` and ``test`` (how the test set was made).
+    """
+    dataset = load_dataset(name, data)
+    if dataset.X_test is None:
+        from sklearn.model_selection import train_test_split
+
+        X_train, X_test, y_train, y_test = train_test_split(
+            dataset.X_train,
+            dataset.y_train,
+            test_size=0.3,
+            stratify=dataset.y_train,
+            random_state=0,
+        )
+        split_note = "fixed stratified 30% test split (random_state=0)"
+    else:
+        X_train, y_train = dataset.X_train, dataset.y_train
+        X_test, y_test = dataset.X_test, dataset.y_test
+        split_note = "the official test set"
+    n_available = len(X_train)
+    if n_train is not None and n_train < n_available:
+        keep = np.random.RandomState(0).permutation(n_available)[:n_train]
+        keep = np.sort(keep)
+        X_train, y_train = X_train[keep], y_train[keep]
+    description = {
+        "name": dataset.name,
+        "source": dataset.source,
+        "n_train": len(X_train),
+        "n_train_available": n_available,
+        "n_test": len(X_test),
+        "n_features": X_train.shape[1],
+        "n_classes": int(len(np.unique(y_train))),
+        "test": split_note,
+    }
+    return (X_train, y_train, X_test, y_test), description
+
+
+def labelled_subset(
+    y: np.ndarray,
+    n_labels: int | str,
+    seed: int,
+    *,
+    uneven: str = "{n} labels do not split evenly over {k} classes.",
+) -> np.ndarray:
+    """Indices of a balanced labelled subset: ``n / n_classes`` per class.
+
+    Parameters
+    ----------
+    y : ndarray
+        The training labels.
+    n_labels : int or str
+        How many labels to keep (a multiple of the number of classes; a
+        string of digits is read as a number), or ``"all"``.
+    seed : int
+        Draws the points of each class (``RandomState(seed)``).
+    uneven : str
+        The ``ValueError`` message when ``n_labels`` is no multiple of the
+        number of classes, formatted with ``n`` and ``k`` (the class count).
+
+    Returns
+    -------
+    ndarray
+        Sorted indices into ``y``.
+    """
+    if n_labels == "all":
+        return np.arange(len(y))
+    classes = np.unique(y)
+    n = int(n_labels)
+    if n % len(classes):
+        raise ValueError(uneven.format(n=n, k=len(classes)))
+    per_class = n // len(classes)
+    rng = np.random.RandomState(seed)
+    chosen = []
+    for c in classes:
+        members = np.flatnonzero(y == c)
+        if len(members) < per_class:
+            raise ValueError(
+                f"class {c} has {len(members)} training points; {per_class} needed."
+            )
+        chosen.append(rng.choice(members, per_class, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def print_data_intro(
+    description: Mapping[str, object],
+    titles: Mapping[str, str] | None = None,
+    source_note: str = "",
+) -> None:
+    """Print ``data``, the data set's title and where it came from.
+
+    Parameters
+    ----------
+    description : mapping
+        With ``name`` and ``source``.
+    titles : mapping of str to str, optional
+        Titles by data set name that replace those of ``DATASET_TITLES``.
+    source_note : str
+        Appended to the ``from:`` line.
+    """
+    title = {**DATASET_TITLES, **(titles or {})}[description["name"]]
+    print("data")
+    print(f"  {title}")
+    print(f"  from: {description['source']}{source_note}")
+
+
+def split_summary(description: Mapping[str, object]) -> str:
+    """``train: n x d[ (random subset ...)]; test: n (how); k classes``.
+
+    ``description`` as returned by ``train_test_data``.
+    """
+    subset = (
+        f" (random subset of {description['n_train_available']}, seed 0)"
+        if description["n_train"] < description["n_train_available"]
+        else ""
+    )
+    return (
+        f"train: {description['n_train']} x {description['n_features']}{subset}; "
+        f"test: {description['n_test']} ({description['test']}); "
+        f"{description['n_classes']} classes"
     )

@@ -58,26 +58,46 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
-from _data import load_dataset
-from _machine import cpu_model, device_description, load_average, usable_cores
+from _data import (
+    LOAD_ERRORS,
+    labelled_subset,
+    print_data_intro,
+    split_summary,
+    train_test_data,
+)
+from _machine import (
+    limit_threads,
+    machine_info,
+    print_load_average_end,
+    print_machine_header,
+)
+from _options import (
+    aae_schedule_params,
+    add_budget_argument,
+    add_dataset_arguments,
+    add_run_arguments,
+    add_schedule_arguments,
+    apply_budget,
+)
+from _report import (
+    aae_fit_facts,
+    convergence_messages,
+    mean_std,
+    pm,
+    print_convergence_warnings,
+    print_lines,
+    write_json,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
-from threadpoolctl import threadpool_limits
 
-import skaae
 from skaae import AAEClassifier
 
 METHODS = ("aae", "labelspreading", "selftraining", "mlp")
@@ -124,24 +144,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "all training images, --max-iter "
         f"{DEFAULT_MAX_ITER_LARGE} (digits: 100).",
     )
-    parser.add_argument(
-        "--dataset",
-        choices=("digits", "fashion-mnist", "mnist"),
-        default="fashion-mnist",
-    )
-    parser.add_argument(
-        "--data",
-        default=None,
-        help="folder of IDX files or .npz (x_train, y_train, x_test, y_test) "
-        "for mnist / fashion-mnist",
-    )
-    parser.add_argument(
-        "--budget",
-        choices=tuple(BUDGETS),
-        default=None,
-        help="named defaults: cpu30 (about 30 min on a 2-core CPU) or paper "
-        "(the full schedule, for a GPU)",
-    )
+    add_dataset_arguments(parser)
+    add_budget_argument(parser, BUDGETS, "the full schedule")
     parser.add_argument(
         "--labels",
         nargs="+",
@@ -150,136 +154,25 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="numbers of labelled training points (multiples of the number of "
         "classes), or 'all'",
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED")
-    parser.add_argument(
-        "--n-train",
-        type=int,
-        default=None,
-        help="random subset of the training set (default: all of it)",
-    )
-    parser.add_argument("--max-iter", type=int, default=None, help="AAE epochs")
-    parser.add_argument(
-        "--hidden-layer-sizes",
-        type=int,
-        nargs="+",
-        metavar="N",
-        default=None,
-        help="AAE hidden layers (default (1000, 1000); digits (256, 256))",
-    )
+    add_schedule_arguments(parser)
     parser.add_argument(
         "--peer-subsample",
         type=int,
         default=10000,
         help="unlabelled points given to LabelSpreading and SelfTraining",
     )
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--device", default="auto", help="AAEClassifier device")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch and BLAS/OpenMP threads (more than the free cores slows "
-        "torch down many times on a shared machine)",
-    )
-    parser.add_argument("--json", type=Path, default=None, help="write results here")
+    add_run_arguments(parser, METHODS, "AAEClassifier")
     args = parser.parse_args(argv)
-    preset = BUDGETS[args.budget] if args.budget else DEFAULTS
-    for key, value in preset.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    apply_budget(args, BUDGETS, DEFAULTS)
     for n in args.labels:
         if n != "all" and not n.isdigit():
             parser.error(f"--labels takes integers or 'all', got {n!r}")
     return args
 
 
-# -- environment ------------------------------------------------------------
-def machine_info(args) -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cores": usable_cores(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": device_description(args.device),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-        "skaae": skaae.__version__,
-        "load_average_start": load_average(),
-    }
-
-
-# -- data -------------------------------------------------------------------
-def prepare_data(args):
-    data = load_dataset(args.dataset, args.data)
-    if data.X_test is None:
-        X_train, X_test, y_train, y_test = train_test_split(
-            data.X_train,
-            data.y_train,
-            test_size=0.3,
-            stratify=data.y_train,
-            random_state=0,
-        )
-        split_note = "fixed stratified 30% test split (random_state=0)"
-    else:
-        X_train, y_train = data.X_train, data.y_train
-        X_test, y_test = data.X_test, data.y_test
-        split_note = "the official test set"
-    n_available = len(X_train)
-    if args.n_train is not None and args.n_train < n_available:
-        keep = np.random.RandomState(0).permutation(n_available)[: args.n_train]
-        keep = np.sort(keep)
-        X_train, y_train = X_train[keep], y_train[keep]
-    description = {
-        "name": data.name,
-        "source": data.source,
-        "n_train": len(X_train),
-        "n_train_available": n_available,
-        "n_test": len(X_test),
-        "n_features": X_train.shape[1],
-        "n_classes": int(len(np.unique(y_train))),
-        "test": split_note,
-    }
-    return (X_train, y_train, X_test, y_test), description
-
-
-def labelled_subset(y: np.ndarray, n_labels: str, seed: int) -> np.ndarray:
-    """Indices of a balanced labelled subset: ``n / n_classes`` per class."""
-    if n_labels == "all":
-        return np.arange(len(y))
-    classes = np.unique(y)
-    n = int(n_labels)
-    if n % len(classes):
-        raise ValueError(f"{n} labels do not split evenly over {len(classes)} classes.")
-    per_class = n // len(classes)
-    rng = np.random.RandomState(seed)
-    chosen = []
-    for c in classes:
-        members = np.flatnonzero(y == c)
-        if len(members) < per_class:
-            raise ValueError(
-                f"class {c} has {len(members)} training points; {per_class} needed."
-            )
-        chosen.append(rng.choice(members, per_class, replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
 # -- methods ----------------------------------------------------------------
 def aae_params(args, dataset: str) -> dict:
-    small = dataset == "digits"
-    params = {
-        "n_components": 10,
-        "hidden_layer_sizes": (256, 256) if small else (1000, 1000),
-        "max_iter": 100 if small else DEFAULT_MAX_ITER_LARGE,
-        "batch_size": 100,
-        "device": args.device,
-    }
-    if args.max_iter is not None:
-        params["max_iter"] = args.max_iter
-    if args.hidden_layer_sizes is not None:
-        params["hidden_layer_sizes"] = tuple(args.hidden_layer_sizes)
-    return params
+    return aae_schedule_params(args, dataset, 10, DEFAULT_MAX_ITER_LARGE)
 
 
 def make_peer(name: str, seed: int):
@@ -330,30 +223,22 @@ def run_one(name, split, labelled, seed, args, aae) -> dict:
         prediction = model.classes_[np.argmax(proba, axis=1)]
     undefined = int(np.sum(~np.isfinite(proba).all(axis=1)))
     error = 100.0 * float(np.mean(prediction != y_test))
-    convergence = sorted(
-        {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
-    )
     result = {
         "error": error,
         "fit_time": fit_time,
         "n_fit": len(y_fit),
         "n_test_undefined": undefined,
-        "convergence_warnings": convergence,
+        "convergence_warnings": convergence_messages(caught),
     }
     if name == "aae":
-        result["n_iter"] = int(model.n_iter_)
-        result["last_epoch"] = {k: float(v[-1]) for k, v in model.history_.items()}
-        result["prior_distance"] = float(model.prior_distance_)
-        result["prior_distance_reference"] = float(model.prior_distance_reference_)
+        result.update(aae_fit_facts(model))
     return result
 
 
 def summarize(runs: list[dict]) -> dict:
     out = {}
     for key in ("error", "fit_time"):
-        values = np.array([r[key] for r in runs])
-        out[key] = float(values.mean())
-        out[key + "_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        out[key], out[key + "_std"] = mean_std(r[key] for r in runs)
     out["n_runs"] = len(runs)
     out["n_warned"] = sum(bool(r["convergence_warnings"]) for r in runs)
     out["n_test_undefined"] = [r["n_test_undefined"] for r in runs]
@@ -361,47 +246,14 @@ def summarize(runs: list[dict]) -> dict:
 
 
 # -- report -----------------------------------------------------------------
-def pm(mean: float, std: float, n: int, digits: int) -> str:
-    text = f"{mean:.{digits}f}"
-    return text + (f" ± {std:.{digits}f}" if n > 1 else "")
-
-
 def print_header(machine, data, args, aae) -> None:
-    print("skaae semi-supervised classification benchmark (AAEClassifier)")
-    print()
-    print("machine")
-    print(f"  platform: {machine['platform']}, Python {machine['python']}")
-    print(f"  CPU: {machine['cpu']}, {machine['cores']} usable cores")
-    print(
-        f"  torch {machine['torch']} ({machine['torch_threads']} intra-op threads), "
-        f"device {machine['device']}"
+    print_machine_header(
+        "skaae semi-supervised classification benchmark (AAEClassifier)",
+        machine,
+        args.threads,
     )
-    print(
-        f"  numpy {machine['numpy']}, scikit-learn {machine['scikit-learn']}, "
-        f"skaae {machine['skaae']}"
-    )
-    print(
-        f"  thread limit: {args.threads}; load average at start: "
-        f"{machine['load_average_start']}"
-    )
-    print()
-    print("data")
-    if data["name"] == "fashion-mnist":
-        print("  Fashion-MNIST (MNIST is not reachable here; same protocol)")
-    elif data["name"] == "mnist":
-        print("  MNIST")
-    else:
-        print("  digits (8x8; a stand-in, much smaller than MNIST)")
-    print(f"  from: {data['source']}")
-    subset = (
-        f" (random subset of {data['n_train_available']}, seed 0)"
-        if data["n_train"] < data["n_train_available"]
-        else ""
-    )
-    print(
-        f"  train: {data['n_train']} x {data['n_features']}{subset}; test: "
-        f"{data['n_test']} ({data['test']}); {data['n_classes']} classes"
-    )
+    print_data_intro(data)
+    print(f"  {split_summary(data)}")
     print(
         f"  labels: {' '.join(args.labels)} (balanced: n / {data['n_classes']} per "
         f"class, drawn by the seed; every other training label is -1)"
@@ -449,9 +301,7 @@ def print_table(results: dict) -> list[str]:
                 f" | {pm(r['fit_time'], r['fit_time_std'], n, 1)}"
                 f" | {r['n_warned']} of {n} |"
             )
-    for line in lines:
-        print(line)
-    return lines
+    return print_lines(lines)
 
 
 def print_paper(labels) -> list[str]:
@@ -469,18 +319,15 @@ def print_paper(labels) -> list[str]:
             lines.append(
                 f"| {n} | {PAPER[n]['AAE']:.2f} | {PAPER[n]['NN baseline']:.2f} |"
             )
-    for line in lines:
-        print(line)
-    return lines
+    return print_lines(lines)
 
 
 # -- main -------------------------------------------------------------------
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
+    limit_threads(args.threads)
     try:
-        split, data = prepare_data(args)
+        split, data = train_test_data(args.dataset, args.data, args.n_train)
         for n_labels in args.labels:
             if n_labels != "all":
                 labelled_subset(split[1], n_labels, 0)  # raises if impossible
@@ -489,11 +336,11 @@ def main(argv=None) -> int:
                     f"{n_labels} labels asked but the training set has "
                     f"{data['n_train']} points."
                 )
-    except (RuntimeError, FileNotFoundError, ValueError, KeyError) as exc:
+    except LOAD_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    machine = machine_info(args)
+    machine = machine_info(args.device)
     aae = aae_params(args, data["name"])
     print_header(machine, data, args, aae)
 
@@ -544,49 +391,29 @@ def main(argv=None) -> int:
             "probabilities, predicted as the first class), per seed: "
             + "; ".join(undefined)
         )
-        print()
-        print(note)
-        lines += ["", note]
+        lines += print_lines(["", note])
     print()
     paper_lines = print_paper(args.labels)
-    messages = sorted(
-        {
-            f"{LABELS[name]}: {message}"
-            for by_method in runs.values()
-            for name, method_runs in by_method.items()
-            for run in method_runs
-            for message in run["convergence_warnings"]
-        }
-    )
-    if messages:
-        print()
-        print("ConvergenceWarnings (distinct messages):")
-        for message in messages:
-            print(f"  {message}")
-    machine["load_average_end"] = load_average()
-    print()
-    print(f"load average at end: {machine['load_average_end']}")
+    print_convergence_warnings(runs, LABELS)
+    print_load_average_end(machine)
 
-    if args.json is not None:
-        payload = {
-            "machine": machine,
-            "data": data,
-            "settings": {
-                "budget": args.budget,
-                "labels": args.labels,
-                "seeds": args.seeds,
-                "threads": args.threads,
-                "peer_subsample": args.peer_subsample,
-                "aae": aae,
-            },
-            "results": results,
-            "runs": runs,
-            "table": lines,
-            "paper": paper_lines,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2, default=str))
-        print(f"wrote {args.json}")
+    write_json(
+        args.json,
+        machine=machine,
+        data=data,
+        settings={
+            "budget": args.budget,
+            "labels": args.labels,
+            "seeds": args.seeds,
+            "threads": args.threads,
+            "peer_subsample": args.peer_subsample,
+            "aae": aae,
+        },
+        results=results,
+        runs=runs,
+        table=lines,
+        paper=paper_lines,
+    )
     return 0
 
 

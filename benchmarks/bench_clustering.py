@@ -108,18 +108,36 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
-from _data import load_dataset
-from _machine import cpu_model, device_description, load_average, usable_cores
+from _data import LOAD_ERRORS, print_data_intro, split_summary, train_test_data
+from _machine import (
+    limit_threads,
+    machine_info,
+    print_load_average_end,
+    print_machine_header,
+)
+from _options import (
+    aae_schedule_params,
+    add_budget_argument,
+    add_dataset_arguments,
+    add_run_arguments,
+    add_schedule_arguments,
+    apply_budget,
+)
+from _report import (
+    aae_fit_facts,
+    convergence_messages,
+    mean_std,
+    pm,
+    print_convergence_warnings,
+    print_lines,
+    write_json,
+)
 from scipy.optimize import linear_sum_assignment
 from scipy.special import logsumexp
 from sklearn.cluster import KMeans
@@ -127,11 +145,8 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
-import skaae
 from skaae import AAEClusterer
 from skaae.metrics import clustering_error
 
@@ -178,24 +193,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog="Defaults without --budget: --clusters 16 30, --seeds 0 1 2, all "
         f"training images, --max-iter {DEFAULT_MAX_ITER_LARGE} (digits: 100).",
     )
-    parser.add_argument(
-        "--dataset",
-        choices=("digits", "fashion-mnist", "mnist"),
-        default="fashion-mnist",
-    )
-    parser.add_argument(
-        "--data",
-        default=None,
-        help="folder of IDX files or .npz (x_train, y_train, x_test, y_test) "
-        "for mnist / fashion-mnist",
-    )
-    parser.add_argument(
-        "--budget",
-        choices=tuple(BUDGETS),
-        default=None,
-        help="named defaults: cpu30 (about 30 min on a 2-core CPU) or paper "
-        "(a long schedule, for a GPU)",
-    )
+    add_dataset_arguments(parser)
+    add_budget_argument(parser, BUDGETS, "a long schedule")
     parser.add_argument(
         "--clusters",
         type=int,
@@ -204,114 +203,24 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="K",
         help="numbers of clusters (the paper: 16 30)",
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED")
-    parser.add_argument(
-        "--n-train",
-        type=int,
-        default=None,
-        help="random subset of the training set (default: all of it)",
-    )
-    parser.add_argument("--max-iter", type=int, default=None, help="AAE epochs")
-    parser.add_argument(
-        "--hidden-layer-sizes",
-        type=int,
-        nargs="+",
-        metavar="N",
-        default=None,
-        help="AAE hidden layers (default (1000, 1000); digits (256, 256))",
-    )
+    add_schedule_arguments(parser)
     parser.add_argument(
         "--n-components",
         type=int,
         default=5,
         help="dimension of the AAE's style code z (default 5)",
     )
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--device", default="auto", help="AAEClusterer device")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch and BLAS/OpenMP threads (more than the free cores slows "
-        "torch down many times on a shared machine)",
-    )
-    parser.add_argument("--json", type=Path, default=None, help="write results here")
+    add_run_arguments(parser, METHODS, "AAEClusterer")
     args = parser.parse_args(argv)
-    preset = BUDGETS[args.budget] if args.budget else DEFAULTS
-    for key, value in preset.items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    apply_budget(args, BUDGETS, DEFAULTS)
     if any(k < 2 for k in args.clusters):
         parser.error("--clusters takes integers of at least 2")
     return args
 
 
-# -- environment ------------------------------------------------------------
-def machine_info(args) -> dict:
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu_model(),
-        "cores": usable_cores(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": device_description(args.device),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-        "skaae": skaae.__version__,
-        "load_average_start": load_average(),
-    }
-
-
-# -- data -------------------------------------------------------------------
-def prepare_data(args):
-    data = load_dataset(args.dataset, args.data)
-    if data.X_test is None:
-        X_train, X_test, y_train, y_test = train_test_split(
-            data.X_train,
-            data.y_train,
-            test_size=0.3,
-            stratify=data.y_train,
-            random_state=0,
-        )
-        split_note = "fixed stratified 30% test split (random_state=0)"
-    else:
-        X_train, y_train = data.X_train, data.y_train
-        X_test, y_test = data.X_test, data.y_test
-        split_note = "the official test set"
-    n_available = len(X_train)
-    if args.n_train is not None and args.n_train < n_available:
-        keep = np.random.RandomState(0).permutation(n_available)[: args.n_train]
-        keep = np.sort(keep)
-        X_train, y_train = X_train[keep], y_train[keep]
-    description = {
-        "name": data.name,
-        "source": data.source,
-        "n_train": len(X_train),
-        "n_train_available": n_available,
-        "n_test": len(X_test),
-        "n_features": X_train.shape[1],
-        "n_classes": int(len(np.unique(y_train))),
-        "test": split_note,
-    }
-    return (X_train, y_train, X_test, y_test), description
-
-
 # -- methods ----------------------------------------------------------------
 def aae_params(args, dataset: str) -> dict:
-    small = dataset == "digits"
-    params = {
-        "n_components": args.n_components,
-        "hidden_layer_sizes": (256, 256) if small else (1000, 1000),
-        "max_iter": 100 if small else DEFAULT_MAX_ITER_LARGE,
-        "batch_size": 100,
-        "device": args.device,
-    }
-    if args.max_iter is not None:
-        params["max_iter"] = args.max_iter
-    if args.hidden_layer_sizes is not None:
-        params["hidden_layer_sizes"] = tuple(args.hidden_layer_sizes)
-    return params
+    return aae_schedule_params(args, dataset, args.n_components, DEFAULT_MAX_ITER_LARGE)
 
 
 def make_model(name: str, k: int, seed: int, aae: dict, n_pca: int):
@@ -422,9 +331,7 @@ def run_one(name, split, k, seed, aae, n_pca) -> dict:
         start = time.perf_counter()
         model.fit(X_train)
         fit_time = time.perf_counter() - start
-    convergence = sorted(
-        {str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)}
-    )
+    convergence = convergence_messages(caught)
     labels, confidence, proba = assign(name, model, X_train)
     mapping = cluster_labels(y_train, labels, confidence, k)
     train = scores(y_train, labels, mapping)
@@ -461,17 +368,8 @@ def run_one(name, split, k, seed, aae, n_pca) -> dict:
         "convergence_warnings": convergence,
     }
     if name == "aae":
-        result["n_iter"] = int(model.n_iter_)
-        result["last_epoch"] = {key: float(v[-1]) for key, v in model.history_.items()}
-        result["prior_distance"] = float(model.prior_distance_)
-        result["prior_distance_reference"] = float(model.prior_distance_reference_)
+        result.update(aae_fit_facts(model))
     return result
-
-
-def mean_std(values) -> tuple[float, float]:
-    values = np.asarray(values, dtype=float)
-    std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-    return float(values.mean()), std
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -488,51 +386,21 @@ def summarize(runs: list[dict]) -> dict:
 
 
 # -- report -----------------------------------------------------------------
-def pm(mean: float, std: float, n: int, digits: int) -> str:
-    text = f"{mean:.{digits}f}"
-    return text + (f" ± {std:.{digits}f}" if n > 1 else "")
+# The data set's title in the header, where it differs from _data's.
+TITLES = {
+    "fashion-mnist": "Fashion-MNIST (MNIST is not reachable here; the paper's "
+    "protocol is run on Fashion-MNIST)",
+}
 
 
 def print_header(machine, data, args, aae, n_pca) -> None:
-    print("skaae unsupervised clustering benchmark (AAEClusterer)")
-    print()
-    print("machine")
-    print(f"  platform: {machine['platform']}, Python {machine['python']}")
-    print(f"  CPU: {machine['cpu']}, {machine['cores']} usable cores")
-    print(
-        f"  torch {machine['torch']} ({machine['torch_threads']} intra-op threads), "
-        f"device {machine['device']}"
+    print_machine_header(
+        "skaae unsupervised clustering benchmark (AAEClusterer)",
+        machine,
+        args.threads,
     )
-    print(
-        f"  numpy {machine['numpy']}, scikit-learn {machine['scikit-learn']}, "
-        f"skaae {machine['skaae']}"
-    )
-    print(
-        f"  thread limit: {args.threads}; load average at start: "
-        f"{machine['load_average_start']}"
-    )
-    print()
-    print("data")
-    if data["name"] == "fashion-mnist":
-        print(
-            "  Fashion-MNIST (MNIST is not reachable here; the paper's protocol is "
-            "run on Fashion-MNIST)"
-        )
-    elif data["name"] == "mnist":
-        print("  MNIST")
-    else:
-        print("  digits (8x8; a stand-in, much smaller than MNIST)")
-    print(f"  from: {data['source']}; pixels in [0, 1]")
-    subset = (
-        f" (random subset of {data['n_train_available']}, seed 0)"
-        if data["n_train"] < data["n_train_available"]
-        else ""
-    )
-    print(
-        f"  train: {data['n_train']} x {data['n_features']}{subset}; test: "
-        f"{data['n_test']} ({data['test']}); {data['n_classes']} classes "
-        "(labels used only for scoring)"
-    )
+    print_data_intro(data, TITLES, source_note="; pixels in [0, 1]")
+    print(f"  {split_summary(data)} (labels used only for scoring)")
     budget = args.budget or "none"
     print(f"  clusters: {args.clusters}; seeds: {args.seeds}; budget: {budget}")
     print()
@@ -622,9 +490,7 @@ def print_tables(results: dict) -> list[str]:
                 lines.append(row)
         lines.append("")
     lines.pop()
-    for line in lines:
-        print(line)
-    return lines
+    return print_lines(lines)
 
 
 def print_paper() -> list[str]:
@@ -641,19 +507,16 @@ def print_paper() -> list[str]:
     # Both of the paper's rows, whatever --clusters asks for.
     for k, error in PAPER.items():
         lines.append(f"| {k} | {error:.2f} |")
-    for line in lines:
-        print(line)
-    return lines
+    return print_lines(lines)
 
 
 # -- main -------------------------------------------------------------------
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    threadpool_limits(args.threads)
+    limit_threads(args.threads)
     try:
-        split, data = prepare_data(args)
-    except (RuntimeError, FileNotFoundError, ValueError, KeyError) as exc:
+        split, data = train_test_data(args.dataset, args.data, args.n_train)
+    except LOAD_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     n_pca = min(PCA_COMPONENTS, data["n_features"], data["n_train"])
@@ -665,7 +528,7 @@ def main(argv=None) -> int:
         )
         return 2
 
-    machine = machine_info(args)
+    machine = machine_info(args.device)
     aae = aae_params(args, data["name"])
     print_header(machine, data, args, aae, n_pca)
 
@@ -734,53 +597,30 @@ def main(argv=None) -> int:
             note.append(
                 f"| {k} | {LABELS[name]} | {r['tied_clusters']} | {train} | {test} |"
             )
-        for line in note:
-            print(line)
-        lines += note
+        lines += print_lines(note)
     print()
     paper_lines = print_paper()
-    messages = sorted(
-        {
-            f"{LABELS[name]}: {message}"
-            for by_method in runs.values()
-            for name, method_runs in by_method.items()
-            for run in method_runs
-            for message in run["convergence_warnings"]
-        }
-    )
-    if messages:
-        print()
-        print("ConvergenceWarnings (distinct messages):")
-        for message in messages:
-            print(f"  {message}")
-    machine["load_average_end"] = load_average()
-    print()
-    print(
-        f"total time of the runs: {total / 60:.1f} min; load average at end: "
-        f"{machine['load_average_end']}"
-    )
+    print_convergence_warnings(runs, LABELS)
+    print_load_average_end(machine, f"total time of the runs: {total / 60:.1f} min; ")
 
-    if args.json is not None:
-        payload = {
-            "machine": machine,
-            "data": data,
-            "settings": {
-                "budget": args.budget,
-                "clusters": args.clusters,
-                "seeds": args.seeds,
-                "threads": args.threads,
-                "pca_components": n_pca,
-                "aae": aae,
-            },
-            "results": results,
-            "runs": runs,
-            "table": lines,
-            "paper": paper_lines,
-            "total_seconds": total,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2, default=str))
-        print(f"wrote {args.json}")
+    write_json(
+        args.json,
+        machine=machine,
+        data=data,
+        settings={
+            "budget": args.budget,
+            "clusters": args.clusters,
+            "seeds": args.seeds,
+            "threads": args.threads,
+            "pca_components": n_pca,
+            "aae": aae,
+        },
+        results=results,
+        runs=runs,
+        table=lines,
+        paper=paper_lines,
+        total_seconds=total,
+    )
     return 0
 
 

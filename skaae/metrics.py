@@ -153,7 +153,12 @@ def clustering_accuracy(
           Clusters without members contribute nothing.
     proba : array-like of shape (n_samples, n_clusters), default=None
         Cluster membership probabilities ``q(y | x)``. Required with
-        ``method="confident"``; ignored by the other methods.
+        ``method="confident"``; ignored by the other methods. Only the
+        sample with the largest value of each column matters, so any score
+        increasing with ``q(y_i | x)`` gives the same result. Probabilities
+        that saturate at exactly 1.0 tie, and a tie goes to the first such
+        sample; a score that keeps them apart, such as the log-odds
+        ``log q - log(1 - q)`` computed from logits, breaks the tie.
 
     Returns
     -------
