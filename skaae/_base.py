@@ -192,6 +192,10 @@ class _BaseAAE(BaseEstimator):
 
     def _auto_regularization_ratio(self, conditioned: bool) -> float:
         """Regularisation / reconstruction learning-rate ratio of ``"auto"``."""
+        # Measured on digits: without labels a discriminator faster than the
+        # autoencoder destabilises the game and the codes collapse; with
+        # labels the conditioned discriminator needs the faster pace to pull
+        # each class onto its own mode.
         return _REG_LR_RATIO_CONDITIONED if conditioned else _REG_LR_RATIO_UNCONDITIONED
 
     def _finish_fit(self, X: np.ndarray) -> None:
@@ -296,10 +300,6 @@ class _BaseAAE(BaseEstimator):
             lr = self.learning_rate_init
             reg_lr = self.regularization_learning_rate
             if reg_lr == "auto":
-                # Measured on digits: without labels a discriminator faster
-                # than the autoencoder destabilises the game and the codes
-                # collapse; with labels the conditioned discriminator needs
-                # the faster pace to pull each class onto its own mode.
                 reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
             schedule = self.learning_rate_schedule
             if schedule == "auto":
@@ -413,11 +413,6 @@ class _BaseAAE(BaseEstimator):
         ]
         return torch.cat(parts).cpu().numpy().astype(np.float64)
 
-    @classmethod
-    def _encode_tensor(cls, module, X_t: torch.Tensor) -> np.ndarray:
-        module.eval()
-        return cls._map_batches(module.embed, X_t)
-
     # -- using the fitted model -------------------------------------------
     def _check_X(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -427,9 +422,10 @@ class _BaseAAE(BaseEstimator):
         return torch.tensor(A, dtype=torch.float64, device=self.device_)
 
     def _encode(self, X: np.ndarray) -> np.ndarray:
-        return self._encode_tensor(self.module_, self._to_device(X)).astype(
-            X.dtype, copy=False
-        )
+        """What ``transform`` returns: codes (``W_C y + z`` with cluster heads)."""
+        self.module_.eval()
+        codes = self._map_batches(self.module_.embed, self._to_device(X))
+        return codes.astype(X.dtype, copy=False)
 
     def _category_proba(self, X) -> np.ndarray:
         """Softmax of the category head (models with one)."""
