@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from ._model import AdversarialAutoencoder
+from ._neighbors import nearest_neighbors
 from ._networks import _ACTIVATIONS, ENCODERS
 from ._training import TrainingConfig, reconstruction_loss, train
 from .metrics import energy_distance
@@ -201,6 +202,14 @@ class _BaseAAE(BaseEstimator):
     def _finish_fit(self, X: np.ndarray) -> None:
         """Fitted attributes derived from the trained model (subclass hook)."""
 
+    def _n_init(self, n_samples: int) -> int:
+        """How many models to train, keeping the best (subclass hook)."""
+        return 1
+
+    def _init_score(self, module, X_t: torch.Tensor, neighbors) -> float:
+        """Unsupervised quality of one trained model, higher is better."""
+        raise NotImplementedError
+
     def _uses_labels(self) -> bool:
         """Whether ``fit(X, y)`` conditions the regulariser on ``y``."""
         if isinstance(self.prior, str):
@@ -274,71 +283,87 @@ class _BaseAAE(BaseEstimator):
             self.prior, self.n_components, None if classes is None else len(classes)
         )
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        fork_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
-            module = AdversarialAutoencoder(
-                X.shape[1],
-                self.n_components,
-                hidden,
-                critic_hidden,
-                encoder=self.encoder,
-                n_conditions=0 if conditions is None else conditions.shape[1],
-                n_categories=targets.n_categories,
-                cluster_heads=targets.cluster_heads,
-                output="logits" if self.loss == "bce" else "linear",
-                activation=self.activation,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
+        lr = self.learning_rate_init
+        reg_lr = self.regularization_learning_rate
+        if reg_lr == "auto":
+            reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
+        schedule = self.learning_rate_schedule
+        if schedule == "auto":
+            # Decay settles the label-conditioned game (measured on digits:
+            # every class on its own mode, where constant rates let some
+            # seeds drift); without labels it would help bounded priors
+            # but hurts the mixture, so rates stay constant there.
+            schedule = "constant" if conditions is None else "cosine"
+        config = TrainingConfig(
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate=lr,
+            regularization_learning_rate=reg_lr,
+            solver=self.solver,
+            momentum=self.momentum,
+            loss=self.loss,
+            lr_schedule=schedule,
+            verbose=self.verbose,
+            **self._extra_config(targets),
+        )
+        n_init = self._n_init(n_samples)
+        X_t = self._to_tensor(X, device)
+        cond_t = None if conditions is None else torch.as_tensor(conditions).to(device)
+        labels_t = None if targets.labels is None else torch.as_tensor(targets.labels)
+        neighbors = None
+        if (
+            config.neighbor_weight > 0
+            or config.category_neighbor_weight > 0
+            or n_init > 1
+        ):
+            # Built once per fit, on the rows as given to fit; it also scores
+            # the restarts.
+            neighbors = torch.as_tensor(
+                nearest_neighbors(X, config.n_neighbors, random_state=0)
             ).to(device)
-            X_t = self._to_tensor(X, device)
-            cond_t = (
-                None if conditions is None else torch.as_tensor(conditions).to(device)
-            )
-            lr = self.learning_rate_init
-            reg_lr = self.regularization_learning_rate
-            if reg_lr == "auto":
-                reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
-            schedule = self.learning_rate_schedule
-            if schedule == "auto":
-                # Decay settles the label-conditioned game (measured on digits:
-                # every class on its own mode, where constant rates let some
-                # seeds drift); without labels it would help bounded priors
-                # but hurts the mixture, so rates stay constant there.
-                schedule = "constant" if conditions is None else "cosine"
-            config = TrainingConfig(
-                max_iter=self.max_iter,
-                batch_size=self.batch_size,
-                learning_rate=lr,
-                regularization_learning_rate=reg_lr,
-                solver=self.solver,
-                momentum=self.momentum,
-                loss=self.loss,
-                lr_schedule=schedule,
-                verbose=self.verbose,
-                **self._extra_config(targets),
-            )
-            history = train(
-                module,
-                X_t,
-                prior=prior,
-                prior_labels=prior_labels,
-                conditions=cond_t,
-                config=config,
-                rng=rng,
-                labels=None
-                if targets.labels is None
-                else torch.as_tensor(targets.labels).to(device),
-            )
-            # Predictions run in float64: float32 matmul results shift with
-            # the batch size, and a sample's output must not depend on which
-            # other samples it is predicted with.
-            module = module.double()
-            distance, reference = self._prior_match(
-                module, X_t.double(), prior, prior_labels, rng
-            )
+
+        best = None
+        fork_devices = [device] if device.type == "cuda" else []
+        for _ in range(n_init):
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            with torch.random.fork_rng(devices=fork_devices):
+                torch.manual_seed(seed)
+                module = AdversarialAutoencoder(
+                    X.shape[1],
+                    self.n_components,
+                    hidden,
+                    critic_hidden,
+                    encoder=self.encoder,
+                    n_conditions=0 if conditions is None else conditions.shape[1],
+                    n_categories=targets.n_categories,
+                    cluster_heads=targets.cluster_heads,
+                    output="logits" if self.loss == "bce" else "linear",
+                    activation=self.activation,
+                    dropout=self.dropout,
+                    batch_norm=self.batch_norm,
+                ).to(device)
+                history = train(
+                    module,
+                    X_t,
+                    prior=prior,
+                    prior_labels=prior_labels,
+                    conditions=cond_t,
+                    config=config,
+                    rng=rng,
+                    labels=None if labels_t is None else labels_t.to(device),
+                    neighbors=neighbors,
+                )
+            score = self._init_score(module, X_t, neighbors) if n_init > 1 else 0.0
+            if best is None or score > best[0]:
+                best = (score, module, history)
+        _, module, history = best
+        # Predictions run in float64: float32 matmul results shift with the
+        # batch size, and a sample's output must not depend on which other
+        # samples it is predicted with.
+        module = module.double()
+        distance, reference = self._prior_match(
+            module, X_t.double(), prior, prior_labels, rng
+        )
         # Fitted attributes are set together, once training has succeeded.
         self.module_ = module
         self.device_ = device

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
@@ -15,6 +16,8 @@ from ._base import _BaseAAE, _check_float, _check_int, _Targets
 # regulariser as fast as the autoencoder to become one-hot; at 0.2x the
 # category discriminator wins (accuracy 0.96) and the clusters stay soft.
 _CLUSTER_REG_LR_RATIO = 1.0
+# n_init="auto": restarts where a fit is cheap (digits: 3 fits in about 40 s).
+_AUTO_N_INIT_MAX_SAMPLES = 5000
 
 
 class AAEClusterer(
@@ -36,6 +39,16 @@ class AAEClusterer(
     therefore also pays ``balance_weight`` times the Kullback-Leibler
     divergence between the mini-batch mean of ``y`` and the uniform
     distribution; ``balance_weight=0`` is the paper's model.
+
+    Beyond the paper, the reconstruction step also pays ``neighbor_weight``
+    times minus the log-probability that a row and one of its nearest
+    neighbours in the training data share a cluster (the neighbour graph is
+    built once per fit), and ``n_init`` restarts keep the model whose
+    clusters cut the fewest neighbour-graph edges. Measured on digits (10
+    clusters, seeds 0-4): Hungarian accuracy 0.70-0.87 (mean 0.78, level
+    with k-means) without them, 0.85-0.94 (mean 0.89, NMI 0.87) with the
+    defaults. ``neighbor_weight=0, n_init=1`` gives the paper's model with
+    the balance penalty. See the user guide for the figures.
 
     Parameters
     ----------
@@ -76,6 +89,21 @@ class AAEClusterer(
         ``"auto"``: equal to ``learning_rate_init``.
     balance_weight : float, default=20.0
         Weight of the penalty that keeps clusters balanced (see above).
+    neighbor_weight : float, default=1.0
+        Weight of the neighbour-agreement term (see above); 0 disables it.
+        Measured on digits: 0.5 and 2 clustered worse than 1.
+    n_neighbors : int, default=15
+        Neighbours per training row in the neighbour graph (exact search, or
+        ``pynndescent`` above 20,000 rows when it is installed).
+    pretrain_iter : int, default=0
+        Epochs, among the ``max_iter``, that train the autoencoder alone
+        before the categorical game starts (their discriminator entries in
+        ``history_`` are NaN). Measured on digits, 20 lowered the mean
+        accuracy from 0.87 to 0.81, so it is off by default.
+    n_init : int or "auto", default="auto"
+        Number of models trained from different seeds; the one whose
+        clusters keep the most neighbour-graph edges within a cluster is
+        kept. ``"auto"``: 3 up to 5,000 training rows, else 1.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every rate along a half cosine over ``max_iter``
         epochs; ``"auto"`` keeps them constant.
@@ -151,6 +179,10 @@ class AAEClusterer(
         learning_rate_init: float = 1e-3,
         regularization_learning_rate: float | str = "auto",
         balance_weight: float = 20.0,
+        neighbor_weight: float = 1.0,
+        n_neighbors: int = 15,
+        pretrain_iter: int = 0,
+        n_init: int | str = "auto",
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
@@ -173,6 +205,10 @@ class AAEClusterer(
         self.learning_rate_init = learning_rate_init
         self.regularization_learning_rate = regularization_learning_rate
         self.balance_weight = balance_weight
+        self.neighbor_weight = neighbor_weight
+        self.n_neighbors = n_neighbors
+        self.pretrain_iter = pretrain_iter
+        self.n_init = n_init
         self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
@@ -201,6 +237,11 @@ class AAEClusterer(
         super()._validate_params()
         _check_int("n_clusters", self.n_clusters, 1)
         _check_float("balance_weight", self.balance_weight, low=0.0, closed=True)
+        _check_float("neighbor_weight", self.neighbor_weight, low=0.0, closed=True)
+        _check_int("n_neighbors", self.n_neighbors, 1)
+        _check_int("pretrain_iter", self.pretrain_iter, 0)
+        if not (isinstance(self.n_init, str) and self.n_init == "auto"):
+            _check_int("n_init", self.n_init, 1)
 
     def _uses_labels(self) -> bool:
         return False
@@ -209,10 +250,31 @@ class AAEClusterer(
         return _Targets(n_categories=self.n_clusters)
 
     def _extra_config(self, targets: _Targets) -> dict:
-        return {"category_balance": float(self.balance_weight)}
+        return {
+            "category_balance": float(self.balance_weight),
+            "category_neighbor_weight": float(self.neighbor_weight),
+            "n_neighbors": int(self.n_neighbors),
+            "pretrain_iter": int(self.pretrain_iter),
+        }
 
     def _auto_regularization_ratio(self, conditioned: bool) -> float:
         return _CLUSTER_REG_LR_RATIO
+
+    def _n_init(self, n_samples: int) -> int:
+        if self.n_init == "auto":
+            return 3 if n_samples <= _AUTO_N_INIT_MAX_SAMPLES else 1
+        return self.n_init
+
+    def _init_score(self, module, X_t, neighbors) -> float:
+        # The share of neighbour-graph edges whose two ends fall in the same
+        # cluster. Measured on digits (5 seeds): 0.95 for the runs at 0.93-0.94
+        # accuracy, 0.93 for those at 0.76-0.80.
+        module.eval()
+        labels = torch.as_tensor(
+            self._map_batches(module.predict_proba, X_t).argmax(1),
+            device=neighbors.device,
+        )
+        return float((labels[neighbors] == labels[:, None]).float().mean())
 
     def _finish_fit(self, X: np.ndarray) -> None:
         self.labels_ = self.predict(X)

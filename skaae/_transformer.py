@@ -192,6 +192,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         n_clusters: int | None = None,
         cluster_head_distance: float = 6.0,
         balance_weight: float = 20.0,
+        neighbor_weight: float = 0.0,
+        n_neighbors: int = 15,
+        neighbor_scale: float = 0.25,
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
@@ -215,6 +218,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         self.n_clusters = n_clusters
         self.cluster_head_distance = cluster_head_distance
         self.balance_weight = balance_weight
+        self.neighbor_weight = neighbor_weight
+        self.n_neighbors = n_neighbors
+        self.neighbor_scale = neighbor_scale
         self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
@@ -271,6 +277,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             "cluster_head_distance", self.cluster_head_distance, low=0.0, closed=True
         )
         _check_float("balance_weight", self.balance_weight, low=0.0, closed=True)
+        _check_float("neighbor_weight", self.neighbor_weight, low=0.0, closed=True)
+        _check_int("n_neighbors", self.n_neighbors, 1)
+        _check_float("neighbor_scale", self.neighbor_scale, low=0.0)
 
     def _uses_labels(self) -> bool:
         return self.n_clusters is None and super()._uses_labels()
@@ -297,10 +306,16 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         return targets
 
     def _extra_config(self, targets: _Targets) -> dict:
+        neighbor = {
+            "neighbor_weight": float(self.neighbor_weight),
+            "n_neighbors": int(self.n_neighbors),
+            "neighbor_scale": float(self.neighbor_scale),
+        }
         if self.n_clusters is None:
-            return {}
+            return neighbor
         labelled = targets.labels is not None
         return {
+            **neighbor,
             "cluster_head_distance": float(self.cluster_head_distance),
             # Labels keep every category in use; without them the balance
             # penalty does (see AAEClusterer).

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skaae import AAEClusterer
+from skaae._neighbors import nearest_neighbors
 from skaae.metrics import clustering_accuracy
 
 FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
@@ -39,8 +41,11 @@ def test_beats_kmeans_on_digits(digits, digits_clusterer):
         f"AAE {accuracy:.3f} (paper's protocol {paper:.3f}), KMeans "
         f"{np.mean(kmeans):.3f} (seeds 0-4: {np.round(kmeans, 3).tolist()})"
     )
-    # Measured: AAE 0.805, KMeans mean 0.768.
-    assert accuracy > np.mean(kmeans)
+    # Measured with the neighbour-agreement term and 3 restarts: AAE 0.941
+    # (NMI 0.903), KMeans mean 0.768 (NMI about 0.74); the paper's game with
+    # the balance penalty alone scored 0.805.
+    assert accuracy > np.mean(kmeans) + 0.1
+    assert normalized_mutual_info_score(y, clu.labels_) > 0.85
     assert len(np.unique(clu.labels_)) == 10
 
 
@@ -89,6 +94,27 @@ def test_balance_keeps_clusters_in_use(digits):
     assert used_paper < used_balanced
 
 
+def test_restarts_keep_the_model_whose_clusters_follow_the_graph(digits):
+    # n_init fits several models and keeps the one whose clusters cut the
+    # fewest neighbour-graph edges: never worse on that score than a single
+    # fit from the same seed, which is the first of the restarts.
+    X, _ = digits
+    kw = dict(n_clusters=10, max_iter=10, random_state=0)
+    one = AAEClusterer(n_init=1, **kw).fit(X)
+    three = AAEClusterer(n_init=3, **kw).fit(X)
+    graph = nearest_neighbors(X, 15)
+
+    def agreement(labels):
+        return (labels[graph] == labels[:, None]).mean()
+
+    print(
+        f"agreement: n_init=1 {agreement(one.labels_):.3f}, 3 "
+        f"{agreement(three.labels_):.3f}"
+    )
+    assert agreement(three.labels_) >= agreement(one.labels_)
+    assert three.n_iter_ == 10
+
+
 def test_fit_predict_and_decode(small_data):
     clu = AAEClusterer(n_clusters=3, **FAST)
     labels = clu.fit_predict(small_data)
@@ -111,6 +137,11 @@ def test_fit_predict_and_decode(small_data):
         (dict(n_clusters=0), "n_clusters"),
         (dict(n_clusters=2.5), "n_clusters"),
         (dict(balance_weight=-1.0), "balance_weight"),
+        (dict(neighbor_weight=-0.5), "neighbor_weight"),
+        (dict(n_neighbors=0), "n_neighbors"),
+        (dict(n_init=0), "n_init"),
+        (dict(n_init="best"), "n_init"),
+        (dict(pretrain_iter=-1), "pretrain_iter"),
     ],
 )
 def test_bad_parameters(no_training, small_data, params, message):

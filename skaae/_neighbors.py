@@ -1,0 +1,74 @@
+"""The k-nearest-neighbour graph of the training rows, built once per fit.
+
+The graph feeds the neighbourhood terms of the training loop (see
+``_training``): a map term that keeps a row's code close to its neighbours'
+codes and away from other rows' (as parametric UMAP and parametric t-SNE do),
+and, with a categorical head, a term that asks a row and its neighbours to
+share a category.
+
+Exact neighbours (scikit-learn) up to ``_EXACT_MAX_ROWS`` rows; beyond that
+``pynndescent`` (approximate nearest-neighbour descent, what UMAP uses) when
+it is installed, since the exact search grows with the square of the rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+# Exact search on 20,000 rows of 784 features takes about 10 s on 2 cores.
+_EXACT_MAX_ROWS = 20_000
+
+
+def nearest_neighbors(
+    X: np.ndarray, n_neighbors: int, *, random_state: int = 0
+) -> np.ndarray:
+    """Indices of each row's ``n_neighbors`` nearest other rows (Euclidean).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training rows.
+    n_neighbors : int
+        Neighbours per row, clipped to ``n_samples - 1``.
+    random_state : int, default=0
+        Seeds the approximate search.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_samples, n_neighbors), dtype int64
+        Neighbour indices; a row is never its own neighbour.
+    """
+    n_samples = X.shape[0]
+    k = min(n_neighbors, n_samples - 1)
+    if k < 1:
+        raise ValueError(
+            f"The neighbour graph needs at least 2 samples; got n_samples={n_samples}."
+        )
+    if n_samples > _EXACT_MAX_ROWS:
+        approximate = _approximate_neighbors(X, k + 1, random_state)
+        if approximate is not None:
+            return _drop_self(approximate, k)
+    index = NearestNeighbors(n_neighbors=k).fit(X)
+    # kneighbors() without X excludes each row itself.
+    return index.kneighbors(return_distance=False).astype(np.int64)
+
+
+def _approximate_neighbors(X, k: int, random_state: int) -> np.ndarray | None:
+    try:
+        from pynndescent import NNDescent
+    except ImportError:
+        return None
+    index = NNDescent(X, n_neighbors=k, random_state=random_state)
+    return index.neighbor_graph[0]
+
+
+def _drop_self(indices: np.ndarray, k: int) -> np.ndarray:
+    """Remove each row from its own list (kept at most ``k`` columns)."""
+    rows = np.arange(indices.shape[0])[:, None]
+    is_self = indices == rows
+    # Stable sort puts the self slot last without reordering the others.
+    order = np.argsort(is_self, axis=1, kind="stable")
+    kept = np.take_along_axis(indices, order, axis=1)[:, :k]
+    # A slot the search left empty (-1) points at the row itself: no pull.
+    return np.where(kept < 0, rows, kept).astype(np.int64)

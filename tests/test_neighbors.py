@@ -1,0 +1,57 @@
+"""The neighbour graph and the neighbourhood terms of the training loop."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from skaae._neighbors import _drop_self, nearest_neighbors
+from skaae._training import category_agreement_loss, neighbor_map_loss
+
+
+def test_nearest_neighbors_match_brute_force(digits):
+    X, _ = digits
+    graph = nearest_neighbors(X, 5)
+    assert graph.shape == (len(X), 5) and graph.dtype == np.int64
+    assert not np.any(graph == np.arange(len(X))[:, None])
+    # The same distances as a brute-force search that includes each row.
+    brute = NearestNeighbors(n_neighbors=6, algorithm="brute").fit(X)
+    dist, _ = brute.kneighbors(X)
+    ours = np.linalg.norm(X[graph] - X[:, None], axis=2)
+    np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=1e-9)
+
+
+def test_nearest_neighbors_clips_k_and_needs_two_rows():
+    X = np.arange(8.0).reshape(4, 2)
+    assert nearest_neighbors(X, 10).shape == (4, 3)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        nearest_neighbors(X[:1], 3)
+
+
+def test_drop_self_keeps_order_and_fills_gaps():
+    # An approximate search may list a row anywhere in its own list, or not
+    # at all, and may leave slots empty (-1).
+    found = np.array([[0, 3, 2], [2, 1, 0], [1, 0, -1]])
+    np.testing.assert_array_equal(_drop_self(found, 2), [[3, 2], [2, 0], [1, 0]])
+    np.testing.assert_array_equal(_drop_self(np.array([[1, -1, 2]]), 2), [[1, 0]])
+
+
+def test_map_loss_prefers_neighbours_close_and_others_apart():
+    rng = np.random.RandomState(0)
+    codes = torch.tensor(rng.normal(size=(50, 2)), dtype=torch.float32)
+    near = codes + 0.01
+    far = codes.roll(7, 0)
+    assert neighbor_map_loss(codes, near, 0.25, 5) < neighbor_map_loss(
+        codes, far, 0.25, 5
+    )
+    # Spreading the non-neighbours apart lowers the loss too.
+    assert neighbor_map_loss(3 * codes, 3 * near, 0.25, 5) < neighbor_map_loss(
+        codes, near, 0.25, 5
+    )
+
+
+def test_agreement_loss_rewards_shared_categories():
+    same = torch.eye(4)
+    other = torch.eye(4).roll(1, 0)
+    assert category_agreement_loss(same, same) < 1e-6
+    assert category_agreement_loss(same, other) > 10
