@@ -187,7 +187,7 @@ class _BaseAAE(BaseEstimator):
         classes, codes, onehot = self._encode_labels(y, n_samples)
         return _Targets(classes=classes, prior_labels=codes, conditions=onehot)
 
-    def _extra_config(self, targets: _Targets) -> dict:
+    def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         """Estimator-specific settings of the training loop."""
         return {}
 
@@ -304,7 +304,7 @@ class _BaseAAE(BaseEstimator):
             loss=self.loss,
             lr_schedule=schedule,
             verbose=self.verbose,
-            **self._extra_config(targets),
+            **self._extra_config(targets, X),
         )
         n_init = self._n_init(n_samples)
         X_t = self._to_tensor(X, device)

@@ -231,7 +231,7 @@ class AAEClassifier(
             )
         return _Targets(classes=classes, labels=codes, n_categories=len(classes))
 
-    def _extra_config(self, targets: _Targets) -> dict:
+    def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         decode = self.decode_known_labels
         if isinstance(decode, str) and decode == "auto":
             decode = bool(np.all(targets.labels >= 0))

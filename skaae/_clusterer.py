@@ -249,7 +249,7 @@ class AAEClusterer(
     def _training_targets(self, y, n_samples: int) -> _Targets:
         return _Targets(n_categories=self.n_clusters)
 
-    def _extra_config(self, targets: _Targets) -> dict:
+    def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         return {
             "category_balance": float(self.balance_weight),
             "category_neighbor_weight": float(self.neighbor_weight),

@@ -20,14 +20,24 @@ def knn_accuracy(Z, y):
     return cross_val_score(KNeighborsClassifier(n_neighbors=5), Z, y, cv=5).mean()
 
 
-@pytest.fixture(scope="module")
-def gaussian_codes(digits):
-    X, _ = digits
+def fit_codes(X, **params):
     with warnings.catch_warnings():
         # A good fit must not trigger the prior-mismatch warning.
         warnings.simplefilter("error", ConvergenceWarning)
-        aae = AAETransformer(random_state=0).fit(X)
+        aae = AAETransformer(random_state=0, **params).fit(X)
     return aae, aae.transform(X)
+
+
+@pytest.fixture(scope="module")
+def gaussian_codes(digits):
+    """The defaults, with the neighbour-graph map term."""
+    return fit_codes(digits[0])
+
+
+@pytest.fixture(scope="module")
+def paper_codes(digits):
+    """The paper's model: no neighbour term."""
+    return fit_codes(digits[0], neighbor_weight=0.0)
 
 
 def test_knn_accuracy_beats_pca(digits, gaussian_codes):
@@ -39,8 +49,27 @@ def test_knn_accuracy_beats_pca(digits, gaussian_codes):
     assert aae_accuracy >= 0.85
 
 
-def test_codes_match_gaussian_prior(gaussian_codes):
+def test_neighbor_term_keeps_neighbourhoods(digits, gaussian_codes, paper_codes):
+    X, y = digits
+    default, paper = knn_accuracy(gaussian_codes[1], y), knn_accuracy(paper_codes[1], y)
+    print(f"5-NN accuracy: default {default:.3f}, neighbor_weight=0 {paper:.3f}")
+    # Measured: 0.948 against 0.903 (UMAP: about 0.98).
+    assert default > paper + 0.02
+
+
+def test_default_codes_stay_near_the_prior(gaussian_codes):
+    # The map term opens gaps between groups of codes, which the energy
+    # distance sees: measured 0.0106 against 0.002-0.004 for two prior
+    # samples and 0.023 for codes shrunk to 0.8 times the prior's scale.
     aae, Z = gaussian_codes
+    draws = aae.prior_.sample(len(Z), random_state=1)
+    assert energy_distance(Z, draws) < 0.02
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=0.15)
+    np.testing.assert_allclose(np.cov(Z.T), np.eye(2), atol=0.2)
+
+
+def test_codes_match_gaussian_prior(paper_codes):
+    aae, Z = paper_codes
     np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=0.15)
     np.testing.assert_allclose(np.cov(Z.T), np.eye(2), atol=0.2)
     draws = aae.prior_.sample(len(Z), random_state=1)
