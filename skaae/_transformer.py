@@ -96,6 +96,27 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
     balance_weight : float, default=20.0
         With ``n_clusters`` and no labels: weight of the penalty that keeps
         the categories in use (see :class:`AAEClusterer`).
+    neighbor_weight : float or "auto", default="auto"
+        Weight of the neighbour-graph map term, a departure from the paper:
+        the reconstruction step also pulls each code towards the code of one
+        of its ``n_neighbors`` nearest neighbours in ``X`` (drawn at random
+        each step) and pushes it away from the other codes of the batch,
+        with the loss of parametric UMAP (Student-t similarities), while the
+        discriminator keeps shaping the codes as a whole. The graph is built
+        once per fit. ``0`` is the paper's model. ``"auto"``: 0.4 times the
+        mean variance of the features, at most 0.1, with the Gaussian prior
+        and no ``n_clusters``; 0 otherwise (on the uniform prior the term
+        pushed codes past its edges). Measured with 2-D codes (5-NN
+        accuracy): digits 0.903 -> 0.948 (cross-validated), a 20-class
+        ``make_classification`` table 0.52 -> 0.70 (new points); see the
+        user guide.
+    n_neighbors : int, default=15
+        Neighbours per training row in the neighbour graph (exact search, or
+        ``pynndescent`` above 20,000 rows when it is installed).
+    neighbor_scale : float, default=0.25
+        Length, in code units, that the map term's similarity treats as
+        "near": neighbourhoods a quarter of the prior's standard deviation
+        wide leave room for many groups inside the prior.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every learning rate along a half cosine to zero
         over ``max_iter`` epochs, which settles the adversarial game late in

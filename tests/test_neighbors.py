@@ -55,3 +55,23 @@ def test_agreement_loss_rewards_shared_categories():
     other = torch.eye(4).roll(1, 0)
     assert category_agreement_loss(same, same) < 1e-6
     assert category_agreement_loss(same, other) > 10
+
+
+def test_large_inputs_use_the_approximate_search(monkeypatch):
+    # Runs where the "neighbors" extra is installed (numba compiles for
+    # 20-50 s on first use, so the test extra leaves it out).
+    pytest.importorskip("pynndescent")
+    import skaae._neighbors as neighbors
+
+    # Lower the threshold rather than build a large graph in a test.
+    monkeypatch.setattr(neighbors, "_EXACT_MAX_ROWS", 100)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 8))
+    approximate = nearest_neighbors(X, 10)
+    assert approximate.shape == (500, 10)
+    assert not np.any(approximate == np.arange(500)[:, None])
+    exact = NearestNeighbors(n_neighbors=10).fit(X).kneighbors(return_distance=False)
+    recall = np.mean(
+        [len(set(a) & set(e)) / 10 for a, e in zip(approximate, exact, strict=True)]
+    )
+    assert recall > 0.9
