@@ -517,6 +517,13 @@ def load_tabular(name: str, data=None) -> Dataset:
     )
 
 
+def stratified_split(X, y):
+    """The fixed stratified 30% test split (``random_state=0``) of X and y."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
 def tabular_split(
     dataset: Dataset,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -528,15 +535,10 @@ def tabular_split(
         float32 features, scaled by a ``StandardScaler`` fitted on
         ``X_train``, and int64 labels.
     """
-    from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    X_train, X_test, y_train, y_test = train_test_split(
-        dataset.X_train,
-        dataset.y_train,
-        test_size=0.3,
-        stratify=dataset.y_train,
-        random_state=0,
+    X_train, X_test, y_train, y_test = stratified_split(
+        dataset.X_train, dataset.y_train
     )
     scaler = StandardScaler().fit(X_train)
     return (
@@ -587,14 +589,8 @@ def train_test_data(
     """
     dataset = load_dataset(name, data)
     if dataset.X_test is None:
-        from sklearn.model_selection import train_test_split
-
-        X_train, X_test, y_train, y_test = train_test_split(
-            dataset.X_train,
-            dataset.y_train,
-            test_size=0.3,
-            stratify=dataset.y_train,
-            random_state=0,
+        X_train, X_test, y_train, y_test = stratified_split(
+            dataset.X_train, dataset.y_train
         )
         split_note = "fixed stratified 30% test split (random_state=0)"
     else:
