@@ -13,9 +13,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
@@ -29,7 +31,14 @@ from sklearn.utils.validation import (
 from ._model import AdversarialAutoencoder
 from ._neighbors import nearest_neighbors
 from ._networks import _ACTIVATIONS, ENCODERS
-from ._training import TrainingConfig, reconstruction_loss, train
+from ._training import (
+    VALIDATION_RECONSTRUCTION_KEY,
+    SparseRows,
+    TrainingConfig,
+    TrainingData,
+    TrainingSession,
+    reconstruction_loss,
+)
 from .metrics import energy_distance
 from .priors import BasePrior, _resolve_prior
 
@@ -60,6 +69,25 @@ class _Targets:
     labels: np.ndarray | None = None
     n_categories: int = 0
     cluster_heads: bool = False
+
+
+@dataclass
+class _FitPlan:
+    """Everything one fit or partial_fit call trains with, checked."""
+
+    X: np.ndarray
+    data: TrainingData
+    config: TrainingConfig
+    prior: BasePrior
+    rng: np.random.RandomState
+    device: torch.device
+    classes: np.ndarray | None
+    cluster_heads: bool
+    architecture: dict
+    n_init: int
+    continuing: bool
+    incremental: bool
+    validation: object
 
 
 def resolve_device(device) -> torch.device:
@@ -123,6 +151,15 @@ def _check_layer_sizes(name: str, value) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
+def _mean_feature_variance(X) -> float:
+    """Mean over features of the variance, for dense and sparse ``X``."""
+    if sp.issparse(X):
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        mean_sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+        return float((mean_sq - mean**2).mean())
+    return float(X.var(axis=0).mean())
+
+
 def _unlabeled_mask(y: np.ndarray) -> np.ndarray:
     if y.dtype.kind in "OUS":
         return np.array([v == -1 or v == "-1" for v in y], dtype=bool)
@@ -132,13 +169,16 @@ def _unlabeled_mask(y: np.ndarray) -> np.ndarray:
 class _BaseAAE(BaseEstimator):
     """Shared fit/transform machinery; subclasses set the public API."""
 
+    # SciPy sparse formats taken as input (False: dense only).
+    _accept_sparse: tuple[str, ...] | bool = ("csr", "csc", "coo")
+
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "module_")
 
-    def _reset_fitted(self) -> None:
-        for name in list(vars(self)):
-            if name.endswith("_") and not name.startswith("__"):
-                delattr(self, name)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = bool(self._accept_sparse)
+        return tags
 
     # -- validation --------------------------------------------------------
     def _validate_params(self) -> None:
@@ -169,22 +209,34 @@ class _BaseAAE(BaseEstimator):
         if not isinstance(self.batch_norm, bool | np.bool_):
             raise TypeError(f"batch_norm must be a bool, got {self.batch_norm!r}.")
         _check_int("verbose", self.verbose, 0)
+        for name in ("early_stopping", "warm_start"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
+        _check_float("validation_fraction", self.validation_fraction, low=0.0, high=1.0)
+        _check_int("n_iter_no_change", self.n_iter_no_change, 1)
+        _check_float("tol", self.tol, low=0.0, closed=True)
         if not (isinstance(self.prior, str | BasePrior) or callable(self.prior)):
             raise TypeError(
                 "prior must be a string, a skaae.priors prior or a callable "
                 f"f(n_samples, random_state); got {type(self.prior).__name__}."
             )
 
-    def _training_targets(self, y, n_samples: int) -> _Targets:
+    def _training_targets(self, y, n_samples: int, classes=None) -> _Targets:
         """What ``y`` contributes to training (the transformer's rule).
 
         Labels condition the regulariser only with a prior that has modes;
         otherwise ``y`` is ignored, so the transformer can sit in a
-        supervised pipeline.
+        supervised pipeline. ``classes``: the classes fixed by an earlier
+        call (``warm_start``, ``partial_fit``), or None.
         """
-        if y is None or not self._uses_labels():
+        if not self._uses_labels():
             return _Targets()
-        classes, codes, onehot = self._encode_labels(y, n_samples)
+        if y is None:
+            if classes is None:
+                return _Targets()
+            # A model conditioned on labels, continued without them.
+            y = np.full(n_samples, -1)
+        classes, codes, onehot = self._encode_labels(y, n_samples, classes)
         return _Targets(classes=classes, prior_labels=codes, conditions=onehot)
 
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
@@ -216,11 +268,30 @@ class _BaseAAE(BaseEstimator):
             return self.prior in _LABEL_CONDITIONAL_PRIORS
         return isinstance(self.prior, BasePrior) and self.prior._label_conditional
 
-    def _encode_labels(self, y, n_samples: int):
-        """Classes, per-sample class index (-1 = unlabeled) and one-hots."""
+    def _encode_labels(self, y, n_samples: int, classes=None):
+        """Classes, per-sample class index (-1 = unlabeled) and one-hots.
+
+        With ``classes`` (fixed by an earlier call) the labels must be among
+        them, and the classes stay as they are.
+        """
         y = column_or_1d(y, warn=True)
         check_consistent_length(np.empty(n_samples), y)
         unlabeled = _unlabeled_mask(y)
+        if classes is not None:
+            if np.isin(-1, classes):
+                unlabeled = np.zeros(n_samples, dtype=bool)
+            unknown = ~np.isin(y[~unlabeled], classes)
+            if unknown.any():
+                raise ValueError(
+                    f"y contains labels not in classes {list(classes)}: "
+                    f"{np.unique(y[~unlabeled][unknown]).tolist()}. The classes "
+                    "are fixed by the first fit or partial_fit call."
+                )
+            codes = np.full(n_samples, -1, dtype=np.int64)
+            codes[~unlabeled] = np.searchsorted(classes, y[~unlabeled])
+            onehot = np.zeros((n_samples, len(classes) + 1), dtype=np.float32)
+            onehot[np.arange(n_samples), np.where(codes >= 0, codes, len(classes))] = 1
+            return classes, codes, onehot
         if unlabeled.all():
             raise ValueError(
                 "y has no labelled samples (every entry is -1, which marks an "
@@ -241,20 +312,43 @@ class _BaseAAE(BaseEstimator):
         return classes, codes, onehot
 
     # -- fitting -----------------------------------------------------------
-    def _fit(self, X, y=None):
-        self._reset_fitted()
+    def _fit(self, X, y=None, *, incremental: bool = False, classes=None):
+        """Fit from scratch, or continue (``warm_start``, ``partial_fit``).
+
+        Input is checked before anything changes: a call that fails there
+        leaves a fitted estimator as it was. A failure during training
+        leaves no fitted attributes behind; an interruption (Ctrl-C) keeps
+        the model of the last finished epoch, with a warning.
+        """
+        continuing = (incremental or self.warm_start) and self.__sklearn_is_fitted__()
+        if not continuing:
+            self._reset_fitted()
+        plan = self._plan_fit(X, y, continuing, incremental, classes)
         try:
-            self._fit_checked(X, y)
+            self._run_fit(plan)
         except BaseException:
-            # Never leave a half-fitted estimator behind.
             self._reset_fitted()
             raise
         return self
 
-    def _fit_checked(self, X, y) -> None:
-        self._validate_params()
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        if np.abs(X).max() > np.finfo(np.float32).max:
+    def _reset_fitted(self) -> None:
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+        self.__dict__.pop("_session", None)
+
+    def _validate_X_fit(self, X, reset: bool):
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=self._accept_sparse,
+            dtype=[np.float64, np.float32],
+            reset=reset,
+        )
+        if sp.issparse(X):
+            X = X.tocsr()
+        largest = abs(X).max() if X.size else 0.0
+        if largest > np.finfo(np.float32).max:
             raise ValueError(
                 "Input X has values too large for float32, the precision the "
                 "networks train in; scale X first."
@@ -264,6 +358,12 @@ class _BaseAAE(BaseEstimator):
                 "loss='bce' needs X in [0, 1]; scale X (e.g. with MinMaxScaler) "
                 "or use loss='mse'."
             )
+        return X
+
+    def _plan_fit(self, X, y, continuing: bool, incremental: bool, classes):
+        """Check everything a call needs, before the model changes."""
+        self._validate_params()
+        X = self._validate_X_fit(X, reset=not continuing)
         n_samples = X.shape[0]
         hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         critic_hidden = (
@@ -274,17 +374,50 @@ class _BaseAAE(BaseEstimator):
                 self.discriminator_hidden_layer_sizes,
             )
         )
-        device = resolve_device(self.device)
+        if continuing:
+            device, known_classes = self.device_, self.classes_
+        else:
+            device = resolve_device(self.device)
+            known_classes = self._first_call_classes(classes) if incremental else None
+        targets = self._training_targets(y, n_samples, known_classes)
+        architecture = {
+            "n_features_in_": X.shape[1],
+            "n_components": self.n_components,
+            "hidden_layer_sizes": hidden,
+            "discriminator_hidden_layer_sizes": critic_hidden,
+            "encoder": self.encoder,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "batch_norm": bool(self.batch_norm),
+            "loss": self.loss,
+            "labels conditioning the prior": (
+                0 if targets.conditions is None else targets.conditions.shape[1]
+            ),
+            "categories": targets.n_categories,
+        }
+        if continuing:
+            self._check_same_architecture(architecture, incremental)
+            prior, rng = self.prior_, self._session.rng
+        else:
+            n_classes = None if targets.classes is None else len(targets.classes)
+            prior = _resolve_prior(self.prior, self.n_components, n_classes)
+            rng = check_random_state(self.random_state)
 
-        targets = self._training_targets(y, n_samples)
-        classes, prior_labels = targets.classes, targets.prior_labels
-        conditions = targets.conditions
-        prior = _resolve_prior(
-            self.prior, self.n_components, None if classes is None else len(classes)
-        )
-        rng = check_random_state(self.random_state)
+        train_rows = np.arange(n_samples)
+        validation = None
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            train_rows, val_rows = self._validation_split(targets, n_samples, rng)
+            validation = self._validation_scorer(
+                self._to_tensor(X[val_rows], device),
+                None
+                if targets.labels is None
+                else torch.as_tensor(targets.labels[val_rows], device=device),
+            )
+        X_all, X = X, X[train_rows]
         lr = self.learning_rate_init
         reg_lr = self.regularization_learning_rate
+        conditions = None if targets.conditions is None else targets.conditions
         if reg_lr == "auto":
             reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
         schedule = self.learning_rate_schedule
@@ -303,78 +436,219 @@ class _BaseAAE(BaseEstimator):
             momentum=self.momentum,
             loss=self.loss,
             lr_schedule=schedule,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
             verbose=self.verbose,
             **self._extra_config(targets, X),
         )
-        n_init = self._n_init(n_samples)
-        X_t = self._to_tensor(X, device)
-        cond_t = None if conditions is None else torch.as_tensor(conditions).to(device)
-        labels_t = None if targets.labels is None else torch.as_tensor(targets.labels)
+        n_init = 1 if continuing or incremental else self._n_init(X.shape[0])
         neighbors = None
         if (
             config.neighbor_weight > 0
             or config.category_neighbor_weight > 0
             or n_init > 1
         ):
-            # Built once per fit, on the rows as given to fit; it also scores
-            # the restarts.
+            # Built once per call, on the rows the call trains on; it also
+            # scores the restarts.
             neighbors = torch.as_tensor(
                 nearest_neighbors(X, config.n_neighbors, random_state=0)
             ).to(device)
+        data = TrainingData(
+            X=self._to_tensor(X, device),
+            prior_labels=(
+                None
+                if targets.prior_labels is None
+                else targets.prior_labels[train_rows]
+            ),
+            conditions=(
+                None
+                if conditions is None
+                else torch.as_tensor(conditions[train_rows]).to(device)
+            ),
+            labels=(
+                None
+                if targets.labels is None
+                else torch.as_tensor(targets.labels[train_rows]).to(device)
+            ),
+            neighbors=neighbors,
+        )
+        return _FitPlan(
+            X=X_all,
+            data=data,
+            config=config,
+            prior=prior,
+            rng=rng,
+            device=device,
+            classes=targets.classes,
+            cluster_heads=targets.cluster_heads,
+            architecture=architecture,
+            n_init=n_init,
+            continuing=continuing,
+            incremental=incremental,
+            validation=validation,
+        )
 
-        best = None
-        fork_devices = [device] if device.type == "cuda" else []
-        for _ in range(n_init):
-            seed = int(rng.randint(np.iinfo(np.int32).max))
+    def _first_call_classes(self, classes):
+        """Classes fixed by the first ``partial_fit`` call (subclass hook)."""
+        if classes is None:
+            return None
+        return np.unique(column_or_1d(classes))
+
+    def _check_same_architecture(self, architecture: dict, incremental: bool) -> None:
+        fitted = self._session.architecture
+        for name, value in architecture.items():
+            if fitted[name] != value:
+                how = "partial_fit" if incremental else "fit with warm_start=True"
+                raise ValueError(
+                    f"{how} continues the fitted model, but {name} is now "
+                    f"{value!r} where the fitted model has {fitted[name]!r}. "
+                    "Fit from scratch (warm_start=False) to change it."
+                )
+
+    def _validation_split(self, targets: _Targets, n_samples: int, rng):
+        """Rows to train on and rows to hold out for early stopping."""
+        if targets.labels is None:
+            train, val = train_test_split(
+                np.arange(n_samples),
+                test_size=self.validation_fraction,
+                random_state=rng,
+            )
+            if len(train) < 2 or len(val) < 1:
+                raise ValueError(
+                    f"The validation split of {n_samples} samples with "
+                    f"validation_fraction={self.validation_fraction} leaves "
+                    "too few samples to train or to validate on; lower "
+                    "validation_fraction or set early_stopping=False."
+                )
+            return np.sort(train), np.sort(val)
+        return self._labelled_validation_split(targets.labels, rng)
+
+    def _labelled_validation_split(self, labels: np.ndarray, rng):
+        """Stratified on the labelled rows; unlabelled rows all train."""
+        labelled = np.flatnonzero(labels >= 0)
+        try:
+            train, val = train_test_split(
+                labelled,
+                test_size=self.validation_fraction,
+                random_state=rng,
+                stratify=labels[labelled],
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping holds out validation_fraction="
+                f"{self.validation_fraction} of the {len(labelled)} labelled "
+                f"samples, stratified by class, and that split failed: {exc} "
+                "Label more samples, change validation_fraction or set "
+                "early_stopping=False."
+            ) from None
+        train = np.union1d(train, np.flatnonzero(labels < 0))
+        return train, np.sort(val)
+
+    def _validation_scorer(self, X_val, labels_val):
+        """``validation(module) -> (score, records)`` for early stopping.
+
+        The score is what :meth:`score` returns on the validation rows:
+        minus the mean reconstruction loss (subclasses may override).
+        """
+
+        def validation(module):
+            loss = self._mean_reconstruction_loss(module, X_val)
+            return -loss, {VALIDATION_RECONSTRUCTION_KEY: loss}
+
+        return validation
+
+    def _mean_reconstruction_loss(self, module, X_t) -> float:
+        total = 0.0
+        for i in range(0, X_t.shape[0], _ENCODE_BATCH):
+            xb = X_t[i : i + _ENCODE_BATCH]
+            out = module.reconstruct(xb)
+            total += reconstruction_loss(out, xb, self.loss).item() * xb.shape[0]
+        return total / X_t.shape[0]
+
+    def _run_fit(self, plan: _FitPlan) -> None:
+        """Train as planned, then set every fitted attribute together."""
+        fork_devices = [plan.device] if plan.device.type == "cuda" else []
+        if plan.continuing:
+            session = self._session
+            module = self.module_.float()
+            session.config = plan.config
+            candidates = [session]
+        else:
+            candidates = []
+        for _ in range(1 if plan.continuing else plan.n_init):
+            seed = int(plan.rng.randint(np.iinfo(np.int32).max))
             with torch.random.fork_rng(devices=fork_devices):
                 torch.manual_seed(seed)
-                module = AdversarialAutoencoder(
-                    X.shape[1],
-                    self.n_components,
-                    hidden,
-                    critic_hidden,
-                    encoder=self.encoder,
-                    n_conditions=0 if conditions is None else conditions.shape[1],
-                    n_categories=targets.n_categories,
-                    cluster_heads=targets.cluster_heads,
-                    output="logits" if self.loss == "bce" else "linear",
-                    activation=self.activation,
-                    dropout=self.dropout,
-                    batch_norm=self.batch_norm,
-                ).to(device)
-                history = train(
-                    module,
-                    X_t,
-                    prior=prior,
-                    prior_labels=prior_labels,
-                    conditions=cond_t,
-                    config=config,
-                    rng=rng,
-                    labels=None if labels_t is None else labels_t.to(device),
-                    neighbors=neighbors,
+                if not plan.continuing:
+                    module = self._build_module(plan)
+                    session = TrainingSession(
+                        module, plan.config, prior=plan.prior, rng=plan.rng
+                    )
+                    session.architecture = plan.architecture
+                    candidates.append(session)
+                session.run(
+                    plan.data,
+                    1 if plan.incremental else plan.config.max_iter,
+                    schedule=not plan.incremental,
+                    validation=plan.validation,
                 )
-            score = self._init_score(module, X_t, neighbors) if n_init > 1 else 0.0
-            if best is None or score > best[0]:
-                best = (score, module, history)
-        _, module, history = best
+            if session.interrupted:
+                break
+        if len(candidates) > 1:
+            scores = [
+                self._init_score(s.model, plan.data.X, plan.data.neighbors)
+                for s in candidates
+            ]
+            session = candidates[int(np.argmax(scores))]
+        module = session.model
         # Predictions run in float64: float32 matmul results shift with the
         # batch size, and a sample's output must not depend on which other
         # samples it is predicted with.
         module = module.double()
+        X_t = plan.data.X
+        X_t = X_t.to(torch.float64) if isinstance(X_t, SparseRows) else X_t.double()
         distance, reference = self._prior_match(
-            module, X_t.double(), prior, prior_labels, rng
+            module, X_t, plan.prior, plan.data.prior_labels, plan.rng
         )
+        history = session.history_arrays()
         # Fitted attributes are set together, once training has succeeded.
         self.module_ = module
-        self.device_ = device
-        self.prior_ = prior
-        self.classes_ = classes
+        self._session = session
+        self.device_ = plan.device
+        self.prior_ = plan.prior
+        self.classes_ = plan.classes
         self.history_ = history
-        self.n_iter_ = len(history["reconstruction"])
+        self.n_iter_ = session.n_epochs
         self.prior_distance_ = distance
         self.prior_distance_reference_ = reference
+        if self.early_stopping and not plan.incremental:
+            self.validation_scores_ = np.asarray(session.validation_scores)
+            self.best_validation_score_ = session.best_validation_score
+        elif not plan.continuing:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
         self._n_features_out = self.n_components
-        self._finish_fit(X)
+        self._finish_fit(plan.X)
+        if session.interrupted:
+            warnings.warn(
+                f"Training interrupted by the user: {type(self).__name__} keeps "
+                f"the model of its last finished epoch ({session.n_epochs} "
+                "epochs in all). Fit again with warm_start=True to continue.",
+                UserWarning,
+                stacklevel=4,
+            )
+            return
+        if plan.incremental:
+            # One pass over a chunk is not a finished fit: no verdict yet.
+            return
+        if self.early_stopping and not session.stopped_early:
+            warnings.warn(
+                f"Early stopping did not trigger within max_iter="
+                f"{self.max_iter} epochs: the validation score was still "
+                "improving. Consider increasing max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         if distance > _PRIOR_MISMATCH_FACTOR * reference:
             warnings.warn(
                 f"The codes do not match the prior: prior_distance_={distance:.4g} "
@@ -382,15 +656,33 @@ class _BaseAAE(BaseEstimator):
                 f"{reference:.2g}, what a perfect match scores. The final "
                 f"discriminator accuracy is "
                 f"{history['discriminator_accuracy'][-1]:.2f} (0.5 at a match). "
-                f"Try {self._mismatch_remedies(X, schedule)}; see the user guide.",
+                f"Try {self._mismatch_remedies(plan.X, plan.config.lr_schedule)}; "
+                "see the user guide.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+    def _build_module(self, plan: _FitPlan) -> AdversarialAutoencoder:
+        arch = plan.architecture
+        return AdversarialAutoencoder(
+            arch["n_features_in_"],
+            self.n_components,
+            arch["hidden_layer_sizes"],
+            arch["discriminator_hidden_layer_sizes"],
+            encoder=self.encoder,
+            n_conditions=arch["labels conditioning the prior"],
+            n_categories=arch["categories"],
+            cluster_heads=plan.cluster_heads,
+            output="logits" if self.loss == "bce" else "linear",
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+        ).to(plan.device)
 
     def _mismatch_remedies(self, X: np.ndarray, schedule: str) -> str:
         """What to change, among what the current settings leave open."""
         remedies = []
-        if np.abs(X).max() > 10:
+        if X.size and abs(X).max() > 10:
             remedies.append("scaling the features (e.g. StandardScaler)")
         if schedule != "cosine":
             remedies.append("learning_rate_schedule='cosine'")
@@ -400,10 +692,13 @@ class _BaseAAE(BaseEstimator):
         return ", ".join(remedies)
 
     @staticmethod
-    def _to_tensor(A: np.ndarray, device: torch.device) -> torch.Tensor:
-        # A float32 copy: inputs may be read-only (memmaps), which torch
-        # refuses to share memory with.
-        return torch.tensor(A, dtype=torch.float32, device=device)
+    def _to_tensor(A, device: torch.device, dtype=torch.float32):
+        """Rows on the device: a dense tensor, or :class:`SparseRows`."""
+        if sp.issparse(A):
+            return SparseRows(A, device, dtype)
+        # A copy: inputs may be read-only (memmaps), which torch refuses to
+        # share memory with.
+        return torch.tensor(A, dtype=dtype, device=device)
 
     @classmethod
     def _prior_match(cls, module, X_t, prior, prior_labels, rng):
@@ -439,12 +734,20 @@ class _BaseAAE(BaseEstimator):
         return torch.cat(parts).cpu().numpy().astype(np.float64)
 
     # -- using the fitted model -------------------------------------------
-    def _check_X(self, X) -> np.ndarray:
+    def _check_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return validate_data(
+            self,
+            X,
+            accept_sparse=self._accept_sparse,
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
 
-    def _to_device(self, A: np.ndarray) -> torch.Tensor:
-        return torch.tensor(A, dtype=torch.float64, device=self.device_)
+    def _to_device(self, A):
+        if sp.issparse(A):
+            A = A.tocsr()
+        return self._to_tensor(A, self.device_, torch.float64)
 
     def _encode(self, X: np.ndarray) -> np.ndarray:
         """What ``transform`` returns: codes (``W_C y + z`` with cluster heads)."""
@@ -463,12 +766,7 @@ class _BaseAAE(BaseEstimator):
         """Minus the mean reconstruction loss of ``X`` (the training loss)."""
         X_t = self._to_device(self._check_X(X))
         self.module_.eval()
-        total = 0.0
-        for i in range(0, X_t.shape[0], _ENCODE_BATCH):
-            xb = X_t[i : i + _ENCODE_BATCH]
-            out = self.module_.reconstruct(xb)
-            total += reconstruction_loss(out, xb, self.loss).item() * xb.shape[0]
-        return -total / X_t.shape[0]
+        return -self._mean_reconstruction_loss(self.module_, X_t)
 
     def _decode(self, Z: np.ndarray) -> np.ndarray:
         self.module_.eval()
@@ -524,3 +822,5 @@ class _BaseAAE(BaseEstimator):
                 device = torch.device("cpu")
             self.device_ = device
             self.module_ = self.module_.to(device)
+            if "_session" in state:
+                self._session.attach(self.module_)

@@ -15,6 +15,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import _BaseAAE, _check_float, _Targets, _unlabeled_mask
+from ._training import VALIDATION_RECONSTRUCTION_KEY
+
+# Per-epoch accuracy on the labelled rows early stopping holds out.
+VALIDATION_ACCURACY_KEY = "validation_accuracy"
 
 
 class AAEClassifier(
@@ -86,7 +90,30 @@ class AAEClassifier(
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
-        Number of epochs over the data.
+        Maximum number of epochs (passes over the data) per call to ``fit``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training rows and
+        stop when their score has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are then
+        restored. The score is the accuracy on the held-out labelled rows (what
+        :meth:`score` returns on them); the held-out rows are drawn from the
+        labelled ones, stratified by class, and every unlabelled row still
+        trains. Not used by :meth:`partial_fit`.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before early
+        stopping ends the fit.
+    tol : float, default=1e-4
+        Smallest validation-score gain that counts as an improvement. Only
+        used with ``early_stopping``: without it every fit runs ``max_iter``
+        epochs, since the adversarial losses do not settle monotonically.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted networks (and the
+        optimisers' states) for ``max_iter`` more epochs instead of starting
+        over; ``n_iter_`` counts on and ``history_`` grows. The architecture
+        parameters and the number of features must stay the same. A cosine
+        schedule starts a new cycle with each call.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, noise and prior draws.
     device : str or torch.device, default="auto"
@@ -110,7 +137,15 @@ class AAEClassifier(
     prior_distance_reference_ : float
         What a perfect match scores on average.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run, over every call (``warm_start``,
+        :meth:`partial_fit`).
+    validation_scores_ : ndarray of shape (n_epochs,) or None
+        Validation score after each epoch of the last ``fit`` with
+        ``early_stopping`` (see ``early_stopping``); ``None`` without it.
+        ``history_["validation_reconstruction"]`` holds the reconstruction
+        loss of the held-out rows.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``: the model is that epoch's.
     module_ : torch.nn.Module
         The trained networks.
     device_ : torch.device
@@ -160,6 +195,11 @@ class AAEClassifier(
         decode_known_labels="auto",
         momentum: float = 0.9,
         max_iter: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        warm_start: bool = False,
         random_state=None,
         device="auto",
         verbose: int = 0,
@@ -182,6 +222,11 @@ class AAEClassifier(
         self.decode_known_labels = decode_known_labels
         self.momentum = momentum
         self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -191,7 +236,7 @@ class AAEClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, labelled and unlabelled.
         y : array-like of shape (n_samples,)
             Class labels (ints or strings), ``-1`` for unlabeled samples.
@@ -208,7 +253,69 @@ class AAEClassifier(
             )
         return self._fit(X, y)
 
-    def _training_targets(self, y, n_samples: int) -> _Targets:
+    def partial_fit(self, X, y, classes=None):
+        """One pass over ``X``, continuing the model (the first call builds it).
+
+        For data that arrive in chunks or do not fit in memory: each call
+        trains one epoch over the rows it is given (labelled and unlabelled),
+        and the optimisers keep their state between calls. The learning
+        rates stay at their initial values (a schedule needs to know where
+        training ends, which a stream does not) and ``early_stopping`` is not
+        used. A chunk with no labelled rows trains without the
+        classification phase.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Class labels, ``-1`` for unlabeled samples.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole stream (``-1`` is dropped: it marks an
+            unlabeled sample). Required on the first call, ignored later.
+
+        Returns
+        -------
+        self : AAEClassifier
+            The updated estimator.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        if classes is None and not self.__sklearn_is_fitted__():
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _first_call_classes(self, classes):
+        classes = np.unique(column_or_1d(classes))
+        classes = classes[~_unlabeled_mask(classes)]
+        if len(classes) < 2:
+            raise ValueError(
+                f"classes must hold at least 2 classes besides -1 (which marks "
+                f"an unlabeled sample); got {classes.tolist()}."
+            )
+        return classes
+
+    def _validation_scorer(self, X_val, labels_val):
+        truth = labels_val.cpu().numpy()
+
+        def validation(module):
+            loss = self._mean_reconstruction_loss(module, X_val)
+            proba = self._map_batches(module.predict_proba, X_val)
+            accuracy = float(np.mean(proba.argmax(1) == truth))
+            return accuracy, {
+                VALIDATION_RECONSTRUCTION_KEY: loss,
+                VALIDATION_ACCURACY_KEY: accuracy,
+            }
+
+        return validation
+
+    def _training_targets(self, y, n_samples: int, classes=None) -> _Targets:
+        if classes is not None:
+            classes, codes, _ = self._encode_labels(y, n_samples, classes)
+            return _Targets(classes=classes, labels=codes, n_categories=len(classes))
         y = column_or_1d(y, warn=True)
         unlabeled = _unlabeled_mask(y)
         if unlabeled.any() and (~unlabeled).any() and len(set(y[~unlabeled])) == 1:
@@ -255,7 +362,7 @@ class AAEClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -270,7 +377,7 @@ class AAEClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -286,7 +393,7 @@ class AAEClassifier(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns

@@ -111,7 +111,29 @@ class AAEClusterer(
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
-        Number of epochs over the data.
+        Maximum number of epochs (passes over the data) per call to ``fit``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training rows and
+        stop when their score has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are then
+        restored. The score is minus the mean reconstruction loss of the
+        held-out rows (what :meth:`score` returns); the clusters themselves have
+        no held-out measure without labels. Not used by :meth:`partial_fit`.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before early
+        stopping ends the fit.
+    tol : float, default=1e-4
+        Smallest validation-score gain that counts as an improvement. Only
+        used with ``early_stopping``: without it every fit runs ``max_iter``
+        epochs, since the adversarial losses do not settle monotonically.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted networks (and the
+        optimisers' states) for ``max_iter`` more epochs instead of starting
+        over; ``n_iter_`` counts on and ``history_`` grows. The architecture
+        parameters and the number of features must stay the same. A cosine
+        schedule starts a new cycle with each call.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches, noise and prior draws.
     device : str or torch.device, default="auto"
@@ -137,7 +159,15 @@ class AAEClusterer(
     prior_distance_reference_ : float
         What a perfect match scores on average.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run, over every call (``warm_start``,
+        :meth:`partial_fit`).
+    validation_scores_ : ndarray of shape (n_epochs,) or None
+        Validation score after each epoch of the last ``fit`` with
+        ``early_stopping`` (see ``early_stopping``); ``None`` without it.
+        ``history_["validation_reconstruction"]`` holds the reconstruction
+        loss of the held-out rows.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``: the model is that epoch's.
     module_ : torch.nn.Module
         The trained networks.
     device_ : torch.device
@@ -161,6 +191,10 @@ class AAEClusterer(
     >>> clu.labels_.shape, clu.cluster_centers_.shape
     ((1797,), (10, 64))
     """
+
+    # Dense input only: scikit-learn's estimator checks cannot yet test the
+    # predict_proba of a clusterer on sparse input.
+    _accept_sparse = False
 
     def __init__(
         self,
@@ -187,6 +221,11 @@ class AAEClusterer(
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        warm_start: bool = False,
         random_state=None,
         device="auto",
         verbose: int = 0,
@@ -213,6 +252,11 @@ class AAEClusterer(
         self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -234,6 +278,31 @@ class AAEClusterer(
         """
         return self._fit(X, None)
 
+    def partial_fit(self, X, y=None):
+        """One pass over ``X``, continuing the model (the first call builds it).
+
+        For data that arrive in chunks or do not fit in memory: each call
+        trains one epoch over the rows it is given, with one model (no
+        restarts), the optimisers' state kept between calls and the learning
+        rates at their initial values; ``early_stopping`` is not used. The
+        neighbour graph of the agreement term is built on each chunk's rows,
+        so chunks of a few thousand rows keep it meaningful. ``labels_`` are
+        the clusters of the last chunk.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : AAEClusterer
+            The updated estimator.
+        """
+        return self._fit(X, None, incremental=True)
+
     def _validate_params(self) -> None:
         super()._validate_params()
         _check_int("n_clusters", self.n_clusters, 1)
@@ -247,7 +316,7 @@ class AAEClusterer(
     def _uses_labels(self) -> bool:
         return False
 
-    def _training_targets(self, y, n_samples: int) -> _Targets:
+    def _training_targets(self, y, n_samples: int, classes=None) -> _Targets:
         return _Targets(n_categories=self.n_clusters)
 
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:

@@ -27,6 +27,8 @@ accumulated on the device and read back once per epoch.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,8 +39,9 @@ from tqdm.auto import tqdm
 from ._model import AdversarialAutoencoder
 from .priors import BasePrior, CategoricalPrior
 
+RECONSTRUCTION_KEY = "reconstruction"
 HISTORY_KEYS = (
-    "reconstruction",
+    RECONSTRUCTION_KEY,
     "discriminator",
     "generator",
     "discriminator_accuracy",
@@ -50,6 +53,8 @@ CATEGORY_HISTORY_KEYS = (
 )
 CLASSIFICATION_KEY = "classification"
 NEIGHBOR_KEY = "neighbor"
+# Per-epoch reconstruction loss on the rows early stopping holds out.
+VALIDATION_RECONSTRUCTION_KEY = "validation_reconstruction"
 
 
 @dataclass
@@ -76,6 +81,8 @@ class TrainingConfig:
     n_neighbors: int = 15
     n_negatives: int = 5
     pretrain_iter: int = 0
+    tol: float = 1e-4
+    n_iter_no_change: int = 10
     verbose: int = 0
 
 
@@ -133,151 +140,423 @@ def category_agreement_loss(
     return -torch.log((proba * neighbor_proba).sum(1).clamp(min=1e-8)).mean()
 
 
-def train(
-    model: AdversarialAutoencoder,
-    X: torch.Tensor,
-    *,
-    prior: BasePrior,
-    prior_labels: np.ndarray | None,
-    conditions: torch.Tensor | None,
-    config: TrainingConfig,
-    rng: np.random.RandomState,
-    labels: torch.Tensor | None = None,
-    neighbors: torch.Tensor | None = None,
-) -> dict[str, np.ndarray]:
-    """Train ``model`` on ``X`` (already on the model's device).
+@dataclass
+class TrainingData:
+    """The rows one call trains on, on the model's device.
+
+    ``X``: a float tensor, or :class:`SparseRows`; ``prior_labels``: mode of
+    each row for the prior draws (-1: whole prior); ``conditions``: one-hot
+    labels (with the "unlabeled" slot) shown to the discriminator;
+    ``labels``: class index of each row (-1: unlabeled) for a model with a
+    categorical head; ``neighbors``: indices of each row's graph neighbours.
+    """
+
+    X: torch.Tensor | SparseRows
+    prior_labels: np.ndarray | None = None
+    conditions: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
+    neighbors: torch.Tensor | None = None
+
+
+class SparseRows:
+    """A CSR matrix on the device whose rows are gathered into dense blocks.
+
+    Indexing with a tensor of row indices (or a slice) returns those rows as
+    a dense ``(m, n_features)`` tensor, so sparse input (one-hot encodings,
+    TF-IDF) trains without ever densifying the whole matrix.
+    """
+
+    def __init__(self, A, device: torch.device, dtype=torch.float32) -> None:
+        A = A.tocsr()
+        self.shape = A.shape
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self._indptr = torch.as_tensor(A.indptr.astype(np.int64), device=device)
+        self._indices = torch.as_tensor(A.indices.astype(np.int64), device=device)
+        self._values = torch.as_tensor(A.data, dtype=dtype, device=device)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> torch.Tensor:
+        if isinstance(rows, slice):
+            rows = torch.arange(*rows.indices(self.shape[0]), device=self.device)
+        rows = torch.as_tensor(rows, device=self.device)
+        starts = self._indptr[rows]
+        counts = self._indptr[rows + 1] - starts
+        out_row = torch.repeat_interleave(
+            torch.arange(rows.shape[0], device=self.device), counts
+        )
+        # Position of every stored entry of the selected rows in the CSR arrays.
+        first = torch.repeat_interleave(starts - (counts.cumsum(0) - counts), counts)
+        pos = first + torch.arange(out_row.shape[0], device=self.device)
+        out = torch.zeros(
+            rows.shape[0], self.shape[1], dtype=self.dtype, device=self.device
+        )
+        out.index_put_(
+            (out_row, self._indices[pos]), self._values[pos], accumulate=True
+        )
+        return out
+
+    def to(self, dtype) -> SparseRows:
+        """The same rows, gathered in another floating dtype."""
+        copy = object.__new__(SparseRows)
+        copy.__dict__.update(self.__dict__)
+        copy.dtype = dtype
+        copy._values = self._values.to(dtype)
+        return copy
+
+
+def _clone_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _to_cpu(obj):
+    """``obj`` with every tensor in it (nested dicts and lists) on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
+
+
+class TrainingSession:
+    """One model's training, and everything about it that outlives a call.
+
+    The mini-batch loop lives in :meth:`run`; the session keeps what a later
+    call needs to continue where the last one stopped: the optimisers (their
+    moment estimates), the number of epochs run (which drives pretraining),
+    the per-epoch history, the random state of the prior draws and the
+    early-stopping bookkeeping. ``fit`` runs one session from scratch,
+    ``warm_start`` and ``partial_fit`` run more epochs of the same session,
+    and an interrupted call rolls the model back to its last finished epoch.
+
+    The model is not pickled with the session (the estimator stores it and
+    :meth:`attach` hands it back); optimiser states are, on the CPU.
 
     Parameters
     ----------
-    prior_labels : ndarray of shape (n_samples,) or None
-        Mode index of each sample for the prior draws (``-1``: whole prior).
-    conditions : tensor of shape (n_samples, n_conditions) or None
-        One-hot labels (with the "unlabeled" slot) shown to the discriminator.
+    model : AdversarialAutoencoder
+        The networks, on their device, in float32.
+    config : TrainingConfig
+        Settings of the loop; a later call may bring new ones (learning
+        rates, epochs), see :meth:`run`.
+    prior : BasePrior
+        Prior of the codes.
     rng : RandomState
-        Draws the prior samples; torch's generator (seeded by the caller)
-        draws batches, noise and initial weights.
-    labels : int64 tensor of shape (n_samples,) or None
-        Class index of each sample, ``-1`` for unlabeled, for a model with a
-        categorical head: drives the classification phase, and with
-        ``config.decode_known_labels`` the decoder reads the true one-hot
-        label of labelled samples instead of ``y`` (the supervised AAE).
-
-    Returns
-    -------
-    history : dict of str to ndarray of shape (n_epochs,)
-        Per-epoch means of the losses and of the discriminators' accuracies.
-
-    Raises
-    ------
-    TrainingDivergedError
-        When a loss becomes NaN or infinite; the message names the epoch.
+        Draws the prior samples and the seeds of torch's generator.
     """
-    device = X.device
-    n_samples = X.shape[0]
-    batch_size = min(config.batch_size, n_samples)
-    model.train()
-    encoder, decoder, critic = model.encoder, model.decoder, model.discriminator
-    category_critic = model.category_discriminator
-    n_categories = model.n_categories
 
-    critics = [critic] if category_critic is None else [critic, category_critic]
-    critic_params = [p for c in critics for p in c.parameters()]
-    reg_lr, reg_beta = config.regularization_learning_rate, config.regularization_beta_1
-    heads = model.cluster_heads
-    ae_params = list(encoder.parameters()) + list(decoder.parameters())
-    if heads is not None:
-        # Adam moves a parameter by about the learning rate per step: heads
-        # start and move at the scale of the distance between them.
-        scale = max(config.cluster_head_distance, 1.0)
-        with torch.no_grad():
-            heads.mul_(scale)
-        ae_params = [
-            {"params": ae_params},
-            {"params": [heads], "lr": config.learning_rate * scale},
-        ]
-    opt_ae = _make_optimizer(
-        ae_params, config.learning_rate, config.beta_1, config, device
-    )
-    opt_critic = _make_optimizer(critic_params, reg_lr, reg_beta, config, device)
-    opt_gen = _make_optimizer(encoder.parameters(), reg_lr, reg_beta, config, device)
-    optimizers = [opt_ae, opt_critic, opt_gen]
+    def __init__(
+        self,
+        model: AdversarialAutoencoder,
+        config: TrainingConfig,
+        *,
+        prior: BasePrior,
+        rng: np.random.RandomState,
+    ) -> None:
+        self.model = model
+        self.config = config
+        self.prior = prior
+        self.rng = rng
+        self.n_epochs = 0
+        self.history: dict[str, list[float]] = {}
+        self.validation_scores: list[float] = []
+        self.best_validation_score: float | None = None
+        self.best_epoch: int | None = None
+        self.stopped_early = False
+        self.interrupted = False
+        self._best_state: dict[str, torch.Tensor] | None = None
+        self._optimizers: dict[str, torch.optim.Optimizer] | None = None
+        self._optimizer_states: dict[str, dict] = {}
+        heads = model.cluster_heads
+        if heads is not None:
+            # Adam moves a parameter by about the learning rate per step:
+            # heads start and move at the scale of the distance between them.
+            with torch.no_grad():
+                heads.mul_(self._head_scale())
 
-    labelled = onehot = known = None
-    if n_categories and labels is not None:
-        known = labels >= 0
-        labelled = torch.nonzero(known).flatten()
-        onehot = F.one_hot(labels.clamp(min=0), n_categories).to(X.dtype)
-    opt_cls = None
-    if labelled is not None and labelled.numel() > 0:
-        cls_lr = config.classification_learning_rate or config.learning_rate
-        opt_cls = _make_optimizer(
-            encoder.parameters(), cls_lr, config.beta_1, config, device
+    # -- state that outlives a call ------------------------------------------
+    def __getstate__(self):
+        state = dict(vars(self))
+        state["model"] = None
+        if self._optimizers is not None:
+            state["_optimizer_states"] = {
+                name: _to_cpu(opt.state_dict())
+                for name, opt in self._optimizers.items()
+            }
+        state["_optimizers"] = None
+        state["_best_state"] = _to_cpu(self._best_state)
+        return state
+
+    def attach(self, model: AdversarialAutoencoder) -> None:
+        """Hand the model back after unpickling; optimisers rebuild lazily."""
+        if self._optimizers is not None:
+            self._optimizer_states = {
+                name: opt.state_dict() for name, opt in self._optimizers.items()
+            }
+            self._optimizers = None
+        self.model = model
+
+    def history_arrays(self) -> dict[str, np.ndarray]:
+        return {key: np.asarray(values) for key, values in self.history.items()}
+
+    def _head_scale(self) -> float:
+        return max(self.config.cluster_head_distance, 1.0)
+
+    def _param_groups(self) -> dict[str, list]:
+        """Parameters of each optimiser, in a fixed order."""
+        model = self.model
+        ae = list(model.encoder.parameters()) + list(model.decoder.parameters())
+        if model.cluster_heads is not None:
+            ae = [{"params": ae}, {"params": [model.cluster_heads]}]
+        critics = [model.discriminator]
+        if model.category_discriminator is not None:
+            critics.append(model.category_discriminator)
+        groups = {
+            "autoencoder": ae,
+            "discriminator": [p for c in critics for p in c.parameters()],
+            "generator": list(model.encoder.parameters()),
+        }
+        if model.n_categories:
+            groups["classifier"] = list(model.encoder.parameters())
+        return groups
+
+    def _learning_rates(self) -> dict[str, list[float]]:
+        """Rate of each optimiser's parameter groups under the current config."""
+        config = self.config
+        lr, reg_lr = config.learning_rate, config.regularization_learning_rate
+        ae = [lr]
+        if self.model.cluster_heads is not None:
+            ae = [lr, lr * self._head_scale()]
+        return {
+            "autoencoder": ae,
+            "discriminator": [reg_lr],
+            "generator": [reg_lr],
+            "classifier": [config.classification_learning_rate or lr],
+        }
+
+    def _optimizer(self, name: str) -> torch.optim.Optimizer:
+        if self._optimizers is None:
+            self._optimizers = {}
+        if name not in self._optimizers:
+            config = self.config
+            beta = (
+                config.regularization_beta_1
+                if name in ("discriminator", "generator")
+                else config.beta_1
+            )
+            device = next(self.model.parameters()).device
+            opt = _make_optimizer(self._param_groups()[name], 1.0, beta, config, device)
+            if name in self._optimizer_states:
+                opt.load_state_dict(self._optimizer_states.pop(name))
+            self._optimizers[name] = opt
+        return self._optimizers[name]
+
+    def _set_learning_rates(self, factor: float) -> None:
+        for name, rates in self._learning_rates().items():
+            if self._optimizers is not None and name in self._optimizers:
+                for group, rate in zip(
+                    self._optimizers[name].param_groups, rates, strict=True
+                ):
+                    group["lr"] = rate * factor
+
+    # -- the loop --------------------------------------------------------------
+    def run(
+        self,
+        data: TrainingData,
+        n_epochs: int,
+        *,
+        schedule: bool = True,
+        validation: Callable[[AdversarialAutoencoder], tuple[float, dict]]
+        | None = None,
+    ) -> None:
+        """Train for up to ``n_epochs`` more epochs over ``data``.
+
+        Parameters
+        ----------
+        data : TrainingData
+            The rows of this call.
+        n_epochs : int
+            Epochs to run (fewer when early stopping triggers).
+        schedule : bool
+            Whether ``config.lr_schedule`` applies: a cosine schedule anneals
+            over this call's ``n_epochs``. ``partial_fit`` passes False: a
+            stream has no known end, so its rates stay at their initial
+            values.
+        validation : callable or None
+            ``validation(model) -> (score, records)``, called in eval mode
+            after every epoch: enables early stopping on ``score`` (higher is
+            better; ``config.tol`` and ``config.n_iter_no_change``) and adds
+            ``records`` to the history. The best epoch's weights are restored
+            at the end of the call.
+
+        Raises
+        ------
+        TrainingDivergedError
+            When a loss becomes NaN or infinite; the message names the epoch.
+        KeyboardInterrupt
+            Only when interrupted before the model ever finished an epoch;
+            otherwise the model is rolled back to its last finished epoch and
+            ``interrupted`` is set.
+        """
+        config = self.config
+        self.stopped_early = self.interrupted = False
+        if validation is not None:
+            self.best_validation_score = self.best_epoch = self._best_state = None
+        for name in ("autoencoder", "discriminator", "generator"):
+            self._optimizer(name)
+        progress = tqdm(
+            range(n_epochs),
+            disable=config.verbose < 1,
+            desc=type(self.model).__name__,
+            unit="epoch",
+            leave=True,
         )
-        optimizers.append(opt_cls)
-    decode_known = config.decode_known_labels and onehot is not None
-    category_prior = CategoricalPrior(n_categories) if n_categories else None
+        no_improvement = 0
+        finished = _clone_state(self.model) if self.n_epochs else None
+        self.model.train()
+        try:
+            for epoch in progress:
+                factor = 1.0
+                if schedule and config.lr_schedule == "cosine":
+                    factor = 0.5 * (1.0 + math.cos(math.pi * epoch / n_epochs))
+                self._set_learning_rates(factor)
+                means = self._epoch(data)
+                progress.set_postfix(
+                    rec=f"{means[RECONSTRUCTION_KEY]:.4f}",
+                    disc=f"{means.get('discriminator', math.nan):.3f}",
+                    gen=f"{means.get('generator', math.nan):.3f}",
+                    acc=f"{means.get('discriminator_accuracy', math.nan):.2f}",
+                )
+                if validation is not None:
+                    self.model.eval()
+                    with torch.no_grad():
+                        score, records = validation(self.model)
+                    self.model.train()
+                    means.update(records)
+                    self.validation_scores.append(float(score))
+                self._record(means)
+                if validation is not None:
+                    best = self.best_validation_score
+                    if best is None or score > best + config.tol:
+                        no_improvement = 0
+                    else:
+                        no_improvement += 1
+                    if best is None or score > best:
+                        self.best_validation_score = float(score)
+                        self.best_epoch = self.n_epochs
+                        self._best_state = _clone_state(self.model)
+                    if no_improvement >= config.n_iter_no_change:
+                        self.stopped_early = True
+                        break
+                finished = _clone_state(self.model)
+        except KeyboardInterrupt:
+            progress.close()
+            if finished is None:
+                raise
+            self.model.load_state_dict(finished)
+            self.interrupted = True
+        finally:
+            progress.close()
+            self.model.eval()
+        if self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
 
-    schedulers = []
-    if config.lr_schedule == "cosine":
-        schedulers = [
-            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.max_iter)
-            for opt in optimizers
-        ]
-    has_batch_norm = any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
+    def _record(self, means: dict[str, float]) -> None:
+        for key in means:
+            if key not in self.history:
+                # A record that starts late (e.g. after pretraining) is NaN
+                # for the epochs before it.
+                self.history[key] = [math.nan] * self.n_epochs
+        for key, values in self.history.items():
+            values.append(float(means.get(key, math.nan)))
+        self.n_epochs += 1
 
-    def critic_target_for(m: int) -> torch.Tensor:
-        # Prior draws first (label 1), then codes (label 0).
-        return torch.cat([X.new_ones(m, 1), X.new_zeros(m, 1)])
+    def _epoch(self, data: TrainingData) -> dict[str, float]:
+        """One pass over ``data``; returns the epoch means of the losses."""
+        config, model = self.config, self.model
+        X = data.X
+        device, dtype = X.device, X.dtype
+        n_samples = X.shape[0]
+        batch_size = min(config.batch_size, n_samples)
+        encoder, decoder, critic = model.encoder, model.decoder, model.discriminator
+        category_critic = model.category_discriminator
+        n_categories = model.n_categories
+        critic_params = list(critic.parameters())
+        if category_critic is not None:
+            critic_params += list(category_critic.parameters())
+        opt_ae = self._optimizer("autoencoder")
+        opt_critic = self._optimizer("discriminator")
+        opt_gen = self._optimizer("generator")
 
-    def critic_step_loss(net, real, fake):
-        """Logits and loss of a critic on prior draws then codes, one forward."""
-        logits = net(torch.cat([real, fake]))
-        return logits, F.binary_cross_entropy_with_logits(logits, target)
-
-    def accuracy_of(logits):
-        return ((logits > 0).to(X.dtype) == target).to(X.dtype).mean()
-
-    keys = list(HISTORY_KEYS)
-    if n_categories:
-        keys += CATEGORY_HISTORY_KEYS
-    if opt_cls is not None:
-        keys.append(CLASSIFICATION_KEY)
-    map_weight = config.neighbor_weight if neighbors is not None else 0.0
-    agree_weight = (
-        config.category_neighbor_weight
-        if neighbors is not None and n_categories
-        else 0.0
-    )
-    use_neighbors = map_weight > 0 or agree_weight > 0
-    if use_neighbors:
-        keys.append(NEIGHBOR_KEY)
-        n_neighbors = neighbors.shape[1]
-    # Built once: on a GPU every small tensor op is a kernel launch.
-    critic_target = critic_target_for(batch_size)
-    history = {key: [] for key in keys}
-    progress = tqdm(
-        range(config.max_iter),
-        disable=config.verbose < 1,
-        desc=type(model).__name__,
-        unit="epoch",
-        leave=True,
-    )
-    skipped = torch.tensor(float("nan"), device=device)
-    for epoch in progress:
+        labels = data.labels
+        known = labelled = onehot = None
+        if n_categories and labels is not None:
+            known = labels >= 0
+            labelled = torch.nonzero(known).flatten()
+            onehot = F.one_hot(labels.clamp(min=0), n_categories).to(dtype)
+        opt_cls = None
+        if labelled is not None and labelled.numel() > 0:
+            opt_cls = self._optimizer("classifier")
+            self._set_learning_rates_of("classifier")
+        decode_known = config.decode_known_labels and onehot is not None
+        has_batch_norm = any(
+            isinstance(m, torch.nn.BatchNorm1d) for m in model.modules()
+        )
+        neighbors = data.neighbors
+        map_weight = config.neighbor_weight if neighbors is not None else 0.0
+        agree_weight = (
+            config.category_neighbor_weight
+            if neighbors is not None and n_categories
+            else 0.0
+        )
+        use_neighbors = map_weight > 0 or agree_weight > 0
         # Pretraining epochs run the reconstruction phase alone (with the map
         # term, without the category terms), so that the categorical game
         # starts from codes that already reflect the data.
-        pretraining = epoch < config.pretrain_iter
-        agree_now = 0.0 if pretraining else agree_weight
-        # One host-to-device copy of the epoch's prior draws.
-        prior_draws = torch.as_tensor(
-            prior.sample(n_samples, y=prior_labels, random_state=rng),
-            dtype=X.dtype,
-        ).to(device, non_blocking=True)
-        if category_prior is not None:
-            category_draws = torch.as_tensor(
-                category_prior.sample(n_samples, random_state=rng), dtype=X.dtype
+        pretraining = self.n_epochs < config.pretrain_iter
+        if pretraining:
+            agree_weight = 0.0
+            keys = [RECONSTRUCTION_KEY]
+        else:
+            keys = list(HISTORY_KEYS)
+            if n_categories:
+                keys += CATEGORY_HISTORY_KEYS
+            if opt_cls is not None:
+                keys.append(CLASSIFICATION_KEY)
+        if use_neighbors:
+            keys.append(NEIGHBOR_KEY)
+            n_neighbors = neighbors.shape[1]
+
+        def critic_target_for(m: int) -> torch.Tensor:
+            # Prior draws first (label 1), then codes (label 0).
+            return torch.cat(
+                [
+                    torch.ones(m, 1, dtype=dtype, device=device),
+                    torch.zeros(m, 1, dtype=dtype, device=device),
+                ]
+            )
+
+        # Built once: on a GPU every small tensor op is a kernel launch.
+        critic_target = critic_target_for(batch_size)
+        if not pretraining:
+            # One host-to-device copy of the epoch's prior draws.
+            prior_draws = torch.as_tensor(
+                self.prior.sample(
+                    n_samples, y=data.prior_labels, random_state=self.rng
+                ),
+                dtype=dtype,
             ).to(device, non_blocking=True)
+            if n_categories:
+                category_draws = torch.as_tensor(
+                    CategoricalPrior(n_categories).sample(
+                        n_samples, random_state=self.rng
+                    ),
+                    dtype=dtype,
+                ).to(device, non_blocking=True)
         order = torch.randperm(n_samples, device=device)
         sums = torch.zeros(len(keys), device=device)
         n_batches = 0
@@ -319,11 +598,12 @@ def train(
                     loss_nb = loss_nb + map_weight * neighbor_map_loss(
                         rep, rep_nb, config.neighbor_scale, config.n_negatives
                     )
-                if agree_now > 0:
-                    loss_nb = loss_nb + agree_now * category_agreement_loss(
+                if agree_weight > 0:
+                    loss_nb = loss_nb + agree_weight * category_agreement_loss(
                         torch.softmax(logits_y, dim=1), y_nb
                     )
                 loss_ae = loss_ae + loss_nb
+            heads = model.cluster_heads
             if heads is not None and config.cluster_head_distance > 0:
                 # The paper's section 7: push apart every two cluster heads
                 # closer than the threshold.
@@ -332,8 +612,7 @@ def train(
             loss_ae.backward()
             opt_ae.step()
             if pretraining:
-                stats = [loss_rec] + [skipped] * (len(keys) - 1 - use_neighbors)
-                stats += [loss_nb] if use_neighbors else []
+                stats = [loss_rec] + ([loss_nb] if use_neighbors else [])
                 with torch.no_grad():
                     sums += torch.stack([stat.detach() for stat in stats])
                 n_batches += 1
@@ -343,17 +622,19 @@ def train(
             fake, logits_y = encoder(x)
             real = prior_draws[idx]
             gen_in = fake
-            if conditions is not None:
-                cond = conditions[idx]
+            if data.conditions is not None:
+                cond = data.conditions[idx]
                 real = torch.cat([real, cond], 1)
                 gen_in = torch.cat([fake, cond], 1)
             opt_critic.zero_grad(set_to_none=True)
-            logits, loss_critic = critic_step_loss(critic, real, gen_in.detach())
+            logits = critic(torch.cat([real, gen_in.detach()]))
+            loss_critic = F.binary_cross_entropy_with_logits(logits, target)
             if category_critic is not None:
                 fake_y = torch.softmax(logits_y, dim=1)
-                logits_cat, loss_cat = critic_step_loss(
-                    category_critic, category_draws[idx], fake_y.detach()
+                logits_cat = category_critic(
+                    torch.cat([category_draws[idx], fake_y.detach()])
                 )
+                loss_cat = F.binary_cross_entropy_with_logits(logits_cat, target)
                 (loss_critic + loss_cat).backward()
             else:
                 loss_critic.backward()
@@ -383,9 +664,17 @@ def train(
             for p in critic_params:
                 p.requires_grad_(True)
 
-            stats = [loss_rec, loss_critic, loss_gen, accuracy_of(logits)]
+            stats = [
+                loss_rec,
+                loss_critic,
+                loss_gen,
+                ((logits > 0).to(dtype) == target).to(dtype).mean(),
+            ]
             if category_critic is not None:
-                stats += [loss_cat, accuracy_of(logits_cat)]
+                stats += [
+                    loss_cat,
+                    ((logits_cat > 0).to(dtype) == target).to(dtype).mean(),
+                ]
 
             # Semi-supervised classification phase, on the labelled stream.
             if opt_cls is not None:
@@ -403,33 +692,45 @@ def train(
                 sums += torch.stack([stat.detach() for stat in stats])
             n_batches += 1
 
-        for scheduler in schedulers:
-            scheduler.step()
         means = (sums / max(n_batches, 1)).cpu().numpy()  # one sync per epoch
-        for key, value in zip(keys, means, strict=True):
-            history[key].append(float(value))
-        # NaN marks the phases a pretraining epoch skips; inf never is.
-        computed = np.array(
-            [not pretraining or k in ("reconstruction", NEIGHBOR_KEY) for k in keys]
-        )
-        if not np.all(np.isfinite(means[computed])):
-            bad = [
-                k
-                for k, v, c in zip(keys, means, computed, strict=True)
-                if c and not np.isfinite(v)
-            ]
-            progress.close()
+        bad = [k for k, v in zip(keys, means, strict=True) if not np.isfinite(v)]
+        if bad:
             raise TrainingDivergedError(
-                f"Training diverged at epoch {epoch + 1}: the {', '.join(bad)} "
-                f"loss became {means[keys.index(bad[0])]}. Scale the "
-                "input features or lower learning_rate_init."
+                f"Training diverged at epoch {self.n_epochs + 1}: the "
+                f"{', '.join(bad)} loss became {means[keys.index(bad[0])]}. Scale "
+                "the input features or lower learning_rate_init."
             )
-        progress.set_postfix(
-            rec=f"{means[0]:.4f}",
-            disc=f"{means[1]:.3f}",
-            gen=f"{means[2]:.3f}",
-            acc=f"{means[3]:.2f}",
-        )
-    progress.close()
-    model.eval()
-    return {key: np.asarray(values) for key, values in history.items()}
+        return {key: float(v) for key, v in zip(keys, means, strict=True)}
+
+    def _set_learning_rates_of(self, name: str) -> None:
+        """Rates of an optimiser created mid-call (the classifier's)."""
+        opt = self._optimizers[name]
+        reference = self._optimizers["autoencoder"].param_groups[0]
+        factor = reference["lr"] / self._learning_rates()["autoencoder"][0]
+        for group, rate in zip(
+            opt.param_groups, self._learning_rates()[name], strict=True
+        ):
+            group["lr"] = rate * factor
+
+
+def train(
+    model: AdversarialAutoencoder,
+    X: torch.Tensor,
+    *,
+    prior: BasePrior,
+    prior_labels: np.ndarray | None,
+    conditions: torch.Tensor | None,
+    config: TrainingConfig,
+    rng: np.random.RandomState,
+    labels: torch.Tensor | None = None,
+    neighbors: torch.Tensor | None = None,
+) -> dict[str, np.ndarray]:
+    """Train ``model`` for ``config.max_iter`` epochs in a new session.
+
+    Returns the per-epoch history (see :class:`TrainingSession`).
+    """
+    session = TrainingSession(model, config, prior=prior, rng=rng)
+    session.run(
+        TrainingData(X, prior_labels, conditions, labels, neighbors), config.max_iter
+    )
+    return session.history_arrays()

@@ -9,7 +9,13 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAAE, _check_float, _check_int, _Targets
+from ._base import (
+    _BaseAAE,
+    _check_float,
+    _check_int,
+    _mean_feature_variance,
+    _Targets,
+)
 
 # neighbor_weight="auto": this many times the mean feature variance, at most
 # _NEIGHBOR_WEIGHT_MAX (see _extra_config).
@@ -126,7 +132,30 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
-        Number of epochs (passes over the data).
+        Maximum number of epochs (passes over the data) per call to ``fit``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training rows and
+        stop when their score has not improved by at least ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are then
+        restored. The score is minus the mean reconstruction loss of the
+        held-out rows (what :meth:`score` returns). The prior match is not part
+        of it: it is checked once the fit ends (``prior_distance_``), as without
+        early stopping. Not used by :meth:`partial_fit`.
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before early
+        stopping ends the fit.
+    tol : float, default=1e-4
+        Smallest validation-score gain that counts as an improvement. Only
+        used with ``early_stopping``: without it every fit runs ``max_iter``
+        epochs, since the adversarial losses do not settle monotonically.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted networks (and the
+        optimisers' states) for ``max_iter`` more epochs instead of starting
+        over; ``n_iter_`` counts on and ``history_`` grows. The architecture
+        parameters and the number of features must stay the same. A cosine
+        schedule starts a new cycle with each call.
     random_state : int, RandomState instance or None, default=None
         Seeds initial weights, batches, noise and prior draws. With an int,
         two fits on the CPU give identical results.
@@ -167,7 +196,15 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         :class:`~sklearn.exceptions.ConvergenceWarning` that the codes do not
         match the prior.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run, over every call (``warm_start``,
+        :meth:`partial_fit`).
+    validation_scores_ : ndarray of shape (n_epochs,) or None
+        Validation score after each epoch of the last ``fit`` with
+        ``early_stopping`` (see ``early_stopping``); ``None`` without it.
+        ``history_["validation_reconstruction"]`` holds the reconstruction
+        loss of the held-out rows.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``: the model is that epoch's.
     module_ : torch.nn.Module
         The trained encoder, decoder and discriminator.
     device_ : torch.device
@@ -224,6 +261,11 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        warm_start: bool = False,
         random_state=None,
         device="auto",
         verbose: int = 0,
@@ -250,6 +292,11 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -259,7 +306,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,), default=None
             Class labels, ``-1`` for unlabeled samples. Used only with a prior
@@ -278,12 +325,42 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         """
         return self._fit(X, y)
 
+    def partial_fit(self, X, y=None, classes=None):
+        """One pass over ``X``, continuing the model (the first call builds it).
+
+        For data that arrive in chunks or do not fit in memory: each call
+        trains one epoch over the rows it is given, and the optimisers keep
+        their state between calls. The learning rates stay at their initial
+        values (a schedule needs to know where training ends, which a stream
+        does not), ``early_stopping`` is not used, and the neighbour graph of
+        the map term is built on each chunk's rows, so chunks of a few
+        thousand rows keep it meaningful.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,), default=None
+            Labels, as in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            Every class ``y`` may hold in the whole stream, on the first call
+            when the labels are used (a prior with modes, or ``n_clusters``);
+            without it the first chunk's labels fix the classes. Ignored on
+            later calls.
+
+        Returns
+        -------
+        self : AAETransformer
+            The updated estimator.
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
     def transform(self, X) -> np.ndarray:
         """Encode ``X`` into codes.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to encode.
 
         Returns
@@ -313,13 +390,13 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
     def _uses_labels(self) -> bool:
         return self.n_clusters is None and super()._uses_labels()
 
-    def _training_targets(self, y, n_samples: int) -> _Targets:
+    def _training_targets(self, y, n_samples: int, classes=None) -> _Targets:
         if self.n_clusters is None:
-            return super()._training_targets(y, n_samples)
+            return super()._training_targets(y, n_samples, classes)
         targets = _Targets(n_categories=self.n_clusters, cluster_heads=True)
         if y is None:
             return targets
-        classes, codes, _ = self._encode_labels(y, n_samples)
+        classes, codes, _ = self._encode_labels(y, n_samples, classes)
         if len(classes) > self.n_clusters:
             # Not an error: the transformer may sit in a supervised pipeline
             # whose y it cannot use, as without n_clusters.
@@ -347,7 +424,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             gaussian = isinstance(self.prior, str) and self.prior == "gaussian"
             weight = (
                 min(
-                    _NEIGHBOR_WEIGHT_PER_VARIANCE * float(X.var(axis=0).mean()),
+                    _NEIGHBOR_WEIGHT_PER_VARIANCE * _mean_feature_variance(X),
                     _NEIGHBOR_WEIGHT_MAX,
                 )
                 if gaussian and self.n_clusters is None
@@ -448,7 +525,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to reconstruct.
         y : None
             Ignored.

@@ -442,4 +442,12 @@ def _resolve_prior(spec, n_components: int, n_classes: int | None) -> BasePrior:
             f"The prior must draw finite samples of shape (n_samples, "
             f"{n_components}); a draw of 4 gave shape {probe.shape}."
         )
+    if np.array_equal(probe, prior.sample(4, random_state=1)):
+        # Every epoch would then match the codes to the same few points.
+        raise ValueError(
+            "The prior drew the same samples for random_state=0 and "
+            "random_state=1: a callable prior must draw from the "
+            "random_state it is given, e.g. "
+            "lambda n, rng: rng.standard_normal((n, 2))."
+        )
     return prior

@@ -35,4 +35,4 @@ def no_training(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("training started despite invalid input")
 
-    monkeypatch.setattr(skaae._base, "train", fail)
+    monkeypatch.setattr(skaae._base.TrainingSession, "run", fail)

@@ -1,0 +1,316 @@
+"""Steering a fit: warm_start, partial_fit, early stopping, interruption,
+sparse input (issue 10)."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils.validation import check_is_fitted
+
+from skaae import AAEClassifier, AAEClusterer, AAETransformer
+from skaae._training import VALIDATION_RECONSTRUCTION_KEY, TrainingSession
+
+FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
+
+
+# -- warm_start ---------------------------------------------------------------
+def test_warm_start_continues_training(digits):
+    X = digits[0][:300]
+    cold = AAETransformer(**FAST).fit(X)
+    warm = AAETransformer(**FAST, warm_start=True).fit(X)
+    first_history = warm.history_["reconstruction"].copy()
+    warm.fit(X)
+    assert warm.n_iter_ == 6
+    assert warm.history_["reconstruction"].shape == (6,)
+    np.testing.assert_array_equal(warm.history_["reconstruction"][:3], first_history)
+    # It went on from the fitted networks: its fourth epoch is no worse than
+    # the third, where a fresh start begins far above both.
+    assert warm.history_["reconstruction"][3] < cold.history_["reconstruction"][0]
+    assert warm.history_["reconstruction"][3] <= first_history[-1] * 1.1
+    # Without warm_start, fit starts over.
+    cold.fit(X)
+    assert cold.n_iter_ == 3
+
+
+def test_warm_start_keeps_optimizer_state(digits):
+    X = digits[0][:200]
+    aae = AAETransformer(**FAST, warm_start=True).fit(X)
+    states = aae._session._optimizers["autoencoder"].state
+    steps_before = {id(p): float(s["step"]) for p, s in states.items()}
+    aae.fit(X)
+    steps_after = {id(p): float(s["step"]) for p, s in states.items()}
+    # Adam's step counts go on (2 batches of 100 per epoch, 3 more epochs).
+    assert all(steps_after[k] == steps_before[k] + 6 for k in steps_before)
+
+
+def test_warm_start_rejects_a_changed_architecture(digits):
+    X = digits[0][:200]
+    aae = AAETransformer(**FAST, warm_start=True).fit(X)
+    codes = aae.transform(X)
+    aae.set_params(hidden_layer_sizes=(8,))
+    with pytest.raises(ValueError, match="hidden_layer_sizes is now"):
+        aae.fit(X)
+    # A call that fails its checks leaves the fitted model as it was.
+    np.testing.assert_array_equal(aae.transform(X), codes)
+    aae.set_params(hidden_layer_sizes=(16,))
+    with pytest.raises(ValueError, match="features"):
+        aae.fit(X[:, :10])
+    np.testing.assert_array_equal(aae.transform(X), codes)
+
+
+def test_warm_start_survives_pickling(digits):
+    X = digits[0][:200]
+    a = AAETransformer(**FAST, warm_start=True).fit(X)
+    b = pickle.loads(pickle.dumps(a))
+    a.fit(X)
+    b.fit(X)
+    assert b.n_iter_ == 6
+    np.testing.assert_allclose(b.transform(X), a.transform(X), rtol=1e-6)
+
+
+def test_warm_start_clusterer_trains_one_model(digits):
+    X = digits[0][:300]
+    clu = AAEClusterer(n_clusters=5, **FAST, warm_start=True).fit(X)
+    clu.fit(X)
+    assert clu.n_iter_ == 6 and clu.labels_.shape == (300,)
+
+
+# -- partial_fit ----------------------------------------------------------------
+def _knn_accuracy(aae, X_train, y_train, X_test, y_test) -> float:
+    knn = KNeighborsClassifier(5).fit(aae.transform(X_train), y_train)
+    return knn.score(aae.transform(X_test), y_test)
+
+
+def test_partial_fit_stream_reaches_fit_quality(digits):
+    X, y = digits
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    params = dict(n_components=2, max_iter=30, random_state=0)
+    full = AAETransformer(**params).fit(X_train)
+    stream = AAETransformer(**params)
+    chunks = np.array_split(np.random.RandomState(0).permutation(len(X_train)), 3)
+    for _ in range(30):
+        for chunk in chunks:
+            stream.partial_fit(X_train[chunk])
+    assert stream.n_iter_ == 90
+    full_acc = _knn_accuracy(full, X_train, y_train, X_test, y_test)
+    stream_acc = _knn_accuracy(stream, X_train, y_train, X_test, y_test)
+    # Measured: fit 0.87, stream 0.88 (30 passes over 3 chunks).
+    assert stream_acc >= full_acc - 0.05, (stream_acc, full_acc)
+    assert stream.score(X_test) >= 1.2 * full.score(X_test)  # minus losses
+
+
+def test_partial_fit_classifier_stream(digits):
+    X, y = digits
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    y_partial = np.where(np.arange(len(y_train)) % 5 == 0, y_train, -1)
+    clf = AAEClassifier(random_state=0)
+    chunks = np.array_split(np.arange(len(X_train)), 3)
+    for _ in range(10):
+        for chunk in chunks:
+            clf.partial_fit(X_train[chunk], y_partial[chunk], classes=np.arange(10))
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    # Measured: 0.95 after 10 passes (fit with max_iter=10: 0.95).
+    assert clf.score(X_test, y_test) > 0.9
+
+
+def test_partial_fit_classifier_needs_classes(digits):
+    X, y = digits
+    clf = AAEClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X[:50], y[:50])
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    clf.partial_fit(X[:50], y[:50], classes=[-1, *range(10)])
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X[:5], np.array([0, 1, 2, 3, 11]))
+
+
+def test_partial_fit_chunk_without_labels(digits):
+    X, y = digits
+    clf = AAEClassifier(**FAST).partial_fit(X[:100], y[:100], classes=range(10))
+    clf.partial_fit(X[100:200], np.full(100, -1))
+    assert clf.n_iter_ == 2
+    # The classification phase did not run on the unlabelled chunk.
+    assert np.isnan(clf.history_["classification"][1])
+
+
+def test_partial_fit_resumes_after_pickling(digits):
+    X = digits[0][:300]
+    a = AAETransformer(hidden_layer_sizes=(16,), random_state=0)
+    a.partial_fit(X[:150]).partial_fit(X[150:])
+    b = pickle.loads(pickle.dumps(a))
+    a.partial_fit(X[:150])
+    b.partial_fit(X[:150])
+    np.testing.assert_allclose(b.transform(X), a.transform(X), rtol=1e-6)
+
+
+# -- early stopping ----------------------------------------------------------
+def test_early_stopping_restores_the_best_epoch(digits):
+    X = digits[0]
+    aae = AAETransformer(
+        max_iter=60, early_stopping=True, n_iter_no_change=2, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        aae.fit(X)
+    assert aae.n_iter_ < 60
+    assert aae.validation_scores_.shape == (aae.n_iter_,)
+    assert aae.best_validation_score_ == aae.validation_scores_.max()
+    np.testing.assert_allclose(
+        -aae.history_[VALIDATION_RECONSTRUCTION_KEY], aae.validation_scores_
+    )
+    # The model is the best epoch's: score() on the held-out rows (the same
+    # split, drawn first from random_state) gives the best score back.
+    _, val = train_test_split(
+        np.arange(len(X)), test_size=0.1, random_state=np.random.RandomState(0)
+    )
+    np.testing.assert_allclose(aae.score(X[val]), aae.best_validation_score_, rtol=1e-4)
+
+
+def test_early_stopping_classifier_scores_held_out_labels(digits):
+    X, y = digits
+    y_partial = np.where(np.arange(len(y)) % 4 == 0, y, -1)
+    clf = AAEClassifier(
+        max_iter=40, early_stopping=True, n_iter_no_change=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y_partial)
+    scores = clf.validation_scores_
+    assert np.all((scores >= 0) & (scores <= 1))
+    np.testing.assert_array_equal(scores, clf.history_["validation_accuracy"])
+    assert clf.best_validation_score_ == scores.max() > 0.85
+
+
+def test_early_stopping_needs_enough_labels(digits):
+    X, y = digits
+    y_partial = np.full(len(y), -1)
+    y_partial[:20] = y[:20]  # about 2 labels per class
+    clf = AAEClassifier(**FAST, early_stopping=True, validation_fraction=0.1)
+    with pytest.raises(ValueError, match="labelled samples, stratified"):
+        clf.fit(X, y_partial)
+
+
+def test_without_early_stopping_no_validation(small_data):
+    aae = AAETransformer(**FAST).fit(small_data)
+    assert aae.validation_scores_ is None and aae.best_validation_score_ is None
+    assert VALIDATION_RECONSTRUCTION_KEY not in aae.history_
+
+
+@pytest.mark.parametrize(
+    "params, error",
+    [
+        ({"early_stopping": 1}, TypeError),
+        ({"warm_start": "yes"}, TypeError),
+        ({"validation_fraction": 1.0}, ValueError),
+        ({"validation_fraction": 0.0}, ValueError),
+        ({"n_iter_no_change": 0}, ValueError),
+        ({"tol": -1.0}, ValueError),
+    ],
+)
+def test_bad_steering_params(small_data, params, error, no_training):
+    with pytest.raises(error):
+        AAETransformer(**FAST, **params).fit(small_data)
+
+
+# -- interruption ---------------------------------------------------------------
+def _interrupt_after(monkeypatch, n_epochs: int) -> None:
+    """Ctrl-C during epoch ``n_epochs + 1``, after it changed the weights."""
+    real_epoch = TrainingSession._epoch
+    calls = []
+
+    def epoch(self, data):
+        result = real_epoch(self, data)
+        calls.append(1)
+        if len(calls) > n_epochs:
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(TrainingSession, "_epoch", epoch)
+
+
+def test_interrupted_fit_keeps_last_finished_epoch(digits, monkeypatch):
+    X = digits[0][:300]
+    reference = AAETransformer(**{**FAST, "max_iter": 2}).fit(X)
+    _interrupt_after(monkeypatch, 2)
+    aae = AAETransformer(**{**FAST, "max_iter": 10})
+    with pytest.warns(UserWarning, match="interrupted"):
+        aae.fit(X)
+    assert aae.n_iter_ == 2
+    assert all(v.shape == (2,) for v in aae.history_.values())
+    # Rolled back to the end of epoch 2: the model of a 2-epoch fit.
+    np.testing.assert_allclose(aae.transform(X), reference.transform(X), rtol=1e-6)
+
+
+def test_interrupt_in_first_epoch_leaves_nothing(digits, monkeypatch):
+    _interrupt_after(monkeypatch, 0)
+    aae = AAETransformer(**FAST)
+    with pytest.raises(KeyboardInterrupt):
+        aae.fit(digits[0][:100])
+    with pytest.raises(NotFittedError):
+        check_is_fitted(aae)
+
+
+def test_interrupted_partial_fit_keeps_earlier_calls(digits, monkeypatch):
+    X = digits[0][:200]
+    aae = AAETransformer(**FAST).partial_fit(X)
+    codes = aae.transform(X)
+    _interrupt_after(monkeypatch, 0)
+    with pytest.warns(UserWarning, match="interrupted"):
+        aae.partial_fit(X)
+    assert aae.n_iter_ == 1
+    np.testing.assert_array_equal(aae.transform(X), codes)
+
+
+# -- sparse input -------------------------------------------------------------------
+def test_sparse_input_matches_dense(digits):
+    X = digits[0][:300]
+    dense = AAETransformer(**FAST).fit(X)
+    sparse = AAETransformer(**FAST).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(
+        sparse.transform(sp.csr_matrix(X)), dense.transform(X), rtol=1e-3, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        sparse.score(sp.csc_matrix(X)), dense.score(X), rtol=1e-4
+    )
+
+
+def test_one_hot_encoder_pipeline():
+    rng = np.random.RandomState(0)
+    categories = rng.randint(0, 6, size=(200, 3))
+    pipe = make_pipeline(OneHotEncoder(), AAETransformer(**FAST))
+    codes = pipe.fit_transform(categories)
+    assert codes.shape == (200, 2) and np.all(np.isfinite(codes))
+
+
+def test_sparse_classifier(digits):
+    X, y = digits[0][:200], digits[1][:200]
+    Xs = sp.csr_matrix(X)
+    clf = AAEClassifier(**FAST).fit(Xs, y)
+    np.testing.assert_array_equal(clf.predict(Xs), clf.predict(X))
+
+
+def test_clusterer_refuses_sparse_input(digits, no_training):
+    with pytest.raises(TypeError, match="Sparse data was passed"):
+        AAEClusterer(n_clusters=5, **FAST).fit(sp.csr_matrix(digits[0][:50]))
+
+
+# -- priors that ignore random_state -------------------------------------------
+def test_prior_ignoring_random_state_fails_before_training(small_data, no_training):
+    def fixed_prior(n, random_state):
+        return np.random.default_rng(0).standard_normal((n, 2))
+
+    with pytest.raises(ValueError, match="must draw from the random_state"):
+        AAETransformer(**FAST, prior=fixed_prior).fit(small_data)
