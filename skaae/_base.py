@@ -214,6 +214,11 @@ class _BaseAAE(BaseEstimator):
                 raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}.")
         _check_float("validation_fraction", self.validation_fraction, low=0.0, high=1.0)
         _check_int("n_iter_no_change", self.n_iter_no_change, 1)
+        if self.on_epoch_end is not None and not callable(self.on_epoch_end):
+            raise TypeError(
+                "on_epoch_end must be a callable on_epoch_end(info) or None, "
+                f"got {type(self.on_epoch_end).__name__}."
+            )
         _check_float("tol", self.tol, low=0.0, closed=True)
         if not (isinstance(self.prior, str | BasePrior) or callable(self.prior)):
             raise TypeError(
@@ -591,6 +596,7 @@ class _BaseAAE(BaseEstimator):
                     1 if plan.incremental else plan.config.max_iter,
                     schedule=not plan.incremental,
                     validation=plan.validation,
+                    on_epoch_end=self.on_epoch_end,
                 )
             if session.interrupted:
                 break
@@ -641,7 +647,11 @@ class _BaseAAE(BaseEstimator):
         if plan.incremental:
             # One pass over a chunk is not a finished fit: no verdict yet.
             return
-        if self.early_stopping and not session.stopped_early:
+        if (
+            self.early_stopping
+            and not session.stopped_early
+            and not session.stopped_by_callback
+        ):
             warnings.warn(
                 f"Early stopping did not trigger within max_iter="
                 f"{self.max_iter} epochs: the validation score was still "
@@ -649,7 +659,7 @@ class _BaseAAE(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        if distance > _PRIOR_MISMATCH_FACTOR * reference:
+        if reference > 0 and distance > _PRIOR_MISMATCH_FACTOR * reference:
             warnings.warn(
                 f"The codes do not match the prior: prior_distance_={distance:.4g} "
                 f"is {distance / reference:.0f} times prior_distance_reference_="

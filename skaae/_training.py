@@ -268,6 +268,7 @@ class TrainingSession:
         self.best_epoch: int | None = None
         self.stopped_early = False
         self.interrupted = False
+        self.stopped_by_callback = False
         self._best_state: dict[str, torch.Tensor] | None = None
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
         self._optimizer_states: dict[str, dict] = {}
@@ -372,6 +373,7 @@ class TrainingSession:
         schedule: bool = True,
         validation: Callable[[AdversarialAutoencoder], tuple[float, dict]]
         | None = None,
+        on_epoch_end: Callable[[dict], bool | None] | None = None,
     ) -> None:
         """Train for up to ``n_epochs`` more epochs over ``data``.
 
@@ -392,6 +394,12 @@ class TrainingSession:
             better; ``config.tol`` and ``config.n_iter_no_change``) and adds
             ``records`` to the history. The best epoch's weights are restored
             at the end of the call.
+        on_epoch_end : callable or None
+            ``on_epoch_end(info)`` after every epoch, with ``info`` a dict of
+            ``"epoch"`` (epochs run so far, over every call), ``"history"``
+            (the per-epoch records so far, as arrays) and
+            ``"validation_score"`` (None without validation). A true return
+            value ends the call after that epoch (``stopped_by_callback``).
 
         Raises
         ------
@@ -403,7 +411,7 @@ class TrainingSession:
             ``interrupted`` is set.
         """
         config = self.config
-        self.stopped_early = self.interrupted = False
+        self.stopped_early = self.interrupted = self.stopped_by_callback = False
         if validation is not None:
             self.best_validation_score = self.best_epoch = self._best_state = None
         for name in ("autoencoder", "discriminator", "generator"):
@@ -452,6 +460,17 @@ class TrainingSession:
                     if no_improvement >= config.n_iter_no_change:
                         self.stopped_early = True
                         break
+                if on_epoch_end is not None and on_epoch_end(
+                    {
+                        "epoch": self.n_epochs,
+                        "history": self.history_arrays(),
+                        "validation_score": (
+                            None if validation is None else float(score)
+                        ),
+                    }
+                ):
+                    self.stopped_by_callback = True
+                    break
                 finished = _clone_state(self.model)
         except KeyboardInterrupt:
             progress.close()

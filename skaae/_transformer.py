@@ -156,6 +156,13 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         over; ``n_iter_`` counts on and ``history_`` grows. The architecture
         parameters and the number of features must stay the same. A cosine
         schedule starts a new cycle with each call.
+    on_epoch_end : callable or None, default=None
+        Called as ``on_epoch_end(info)`` after every epoch, to watch a long
+        fit from code: ``info`` is a dict with ``"epoch"`` (epochs run so
+        far, over every call), ``"history"`` (the per-epoch records so far,
+        as in ``history_``) and ``"validation_score"`` (None without
+        ``early_stopping``). Returning True ends the fit after that epoch,
+        keeping its model (the best epoch's with ``early_stopping``).
     random_state : int, RandomState instance or None, default=None
         Seeds initial weights, batches, noise and prior draws. With an int,
         two fits on the CPU give identical results.
@@ -266,6 +273,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
         warm_start: bool = False,
+        on_epoch_end=None,
         random_state=None,
         device="auto",
         verbose: int = 0,
@@ -297,6 +305,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.warm_start = warm_start
+        self.on_epoch_end = on_epoch_end
         self.random_state = random_state
         self.device = device
         self.verbose = verbose

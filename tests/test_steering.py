@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.compose import make_column_transformer
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -305,6 +307,75 @@ def test_sparse_classifier(digits):
 def test_clusterer_refuses_sparse_input(digits, no_training):
     with pytest.raises(TypeError, match="Sparse data was passed"):
         AAEClusterer(n_clusters=5, **FAST).fit(sp.csr_matrix(digits[0][:50]))
+
+
+def test_column_transformer_one_hot_pipeline():
+    rng = np.random.RandomState(0)
+    frame = {
+        "colour": rng.choice(["red", "green", "blue", "grey"], 300),
+        "size": rng.choice(list("SMLX"), 300),
+        "city": rng.choice([f"c{i}" for i in range(40)], 300),
+        "price": rng.normal(size=300),
+    }
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(frame)
+    encode = make_column_transformer(
+        (OneHotEncoder(), ["colour", "size", "city"]), remainder="passthrough"
+    )
+    assert sp.issparse(encode.fit_transform(frame))  # what the AAE receives
+    pipe = make_pipeline(encode, AAETransformer(**FAST))
+    codes = pipe.fit(frame).transform(frame.iloc[:7])
+    assert codes.shape == (7, 2) and np.all(np.isfinite(codes))
+
+
+# -- watching a fit -----------------------------------------------------------------
+def test_on_epoch_end_sees_history_and_can_stop(small_data):
+    seen = []
+
+    def watch(info):
+        seen.append((info["epoch"], len(info["history"]["reconstruction"])))
+        assert info["validation_score"] is None
+        return info["epoch"] == 2  # stop after the second epoch
+
+    aae = AAETransformer(**{**FAST, "max_iter": 10}, on_epoch_end=watch)
+    aae.fit(small_data)
+    assert seen == [(1, 1), (2, 2)]
+    assert aae.n_iter_ == 2
+    # A module-level function keeps the estimator cloneable and picklable.
+    aae = AAETransformer(**FAST, on_epoch_end=_stop_at_second_epoch).fit(small_data)
+    assert aae.n_iter_ == 2
+    loaded = pickle.loads(pickle.dumps(clone(aae)))
+    assert loaded.on_epoch_end is _stop_at_second_epoch
+
+
+def _stop_at_second_epoch(info):
+    return info["epoch"] >= 2
+
+
+def test_on_epoch_end_gets_validation_scores(digits):
+    scores = []
+    AAETransformer(
+        **FAST,
+        early_stopping=True,
+        on_epoch_end=lambda info: scores.append(info["validation_score"]),
+    ).fit(digits[0][:300])
+    assert len(scores) == 3 and all(s < 0 for s in scores)
+
+
+def test_on_epoch_end_must_be_callable(small_data, no_training):
+    with pytest.raises(TypeError, match="on_epoch_end must be a callable"):
+        AAETransformer(**FAST, on_epoch_end="print").fit(small_data)
+
+
+def test_failing_callback_leaves_nothing_fitted(small_data):
+    def broken(info):
+        raise RuntimeError("callback failed")
+
+    aae = AAETransformer(**FAST, on_epoch_end=broken)
+    with pytest.raises(RuntimeError, match="callback failed"):
+        aae.fit(small_data)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(aae)
 
 
 # -- priors that ignore random_state -------------------------------------------
