@@ -17,7 +17,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._base import _BaseAAE, _check_float, _Targets, _unlabeled_mask
 from ._training import VALIDATION_RECONSTRUCTION_KEY
 
-# Per-epoch accuracy on the labelled rows early stopping holds out.
+# Per-epoch log-loss and accuracy on the labelled rows early stopping holds
+# out.
+VALIDATION_LOG_LOSS_KEY = "validation_log_loss"
 VALIDATION_ACCURACY_KEY = "validation_accuracy"
 
 
@@ -95,12 +97,15 @@ class AAEClassifier(
         Whether to hold out ``validation_fraction`` of the training rows and
         stop when their score has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs; the weights of the best epoch are then
-        restored. The score is the accuracy on the held-out labelled rows (what
-        :meth:`score` returns on them); the held-out rows are drawn from the
-        labelled ones, stratified by class, and every unlabelled row still
-        trains. Not used by :meth:`partial_fit`.
+        restored. The held-out rows are drawn from the labelled ones,
+        stratified by class, and every unlabelled row still trains. The score
+        is minus the log-loss of their labels, not their accuracy: with a
+        dozen held-out labels, accuracy moves in steps and saturates, and
+        stopped digits fits (120 labels) after about 20 epochs at 0.88 test
+        accuracy against 0.94 for the full fit; see the user guide. Not used
+        by :meth:`partial_fit`.
     validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping.
+        Share of the labelled rows held out for early stopping.
     n_iter_no_change : int, default=10
         Epochs without an improvement of at least ``tol`` before early
         stopping ends the fit.
@@ -307,16 +312,24 @@ class AAEClassifier(
             )
         return classes
 
-    def _validation_scorer(self, X_val, labels_val):
-        truth = labels_val.cpu().numpy()
+    def _validation_scorer(self, X_val, labels_val, config, device):
+        # Minus the log-loss, not the accuracy: on the dozen held-out labels
+        # of a semi-supervised fit, accuracy moves in steps of 1/12 and
+        # saturates, and stopped digits fits after about 20 epochs at 0.88
+        # test accuracy (full fit 0.94; benchmarks/README.md).
+        X_val_t = self._to_tensor(X_val, device)
+        rows = np.arange(len(labels_val))
 
         def validation(module):
-            loss = self._mean_reconstruction_loss(module, X_val)
-            proba = self._map_batches(module.predict_proba, X_val)
-            accuracy = float(np.mean(proba.argmax(1) == truth))
-            return accuracy, {
+            loss = self._mean_reconstruction_loss(module, X_val_t)
+            proba = self._map_batches(module.predict_proba, X_val_t)
+            log_loss = float(
+                -np.log(np.clip(proba[rows, labels_val], 1e-15, None)).mean()
+            )
+            return -log_loss, {
                 VALIDATION_RECONSTRUCTION_KEY: loss,
-                VALIDATION_ACCURACY_KEY: accuracy,
+                VALIDATION_LOG_LOSS_KEY: log_loss,
+                VALIDATION_ACCURACY_KEY: float(np.mean(proba.argmax(1) == labels_val)),
             }
 
         return validation

@@ -61,6 +61,24 @@ class AdversarialAutoencoder(nn.Module):
         batch_norm: bool = False,
     ) -> None:
         super().__init__()
+        # Plain values that rebuild the same networks (what a pickle stores
+        # next to the weights, instead of torch objects).
+        self.init_kwargs = dict(
+            n_features=int(n_features),
+            n_components=int(n_components),
+            hidden_layer_sizes=[int(s) for s in hidden_layer_sizes],
+            discriminator_hidden_layer_sizes=[
+                int(s) for s in discriminator_hidden_layer_sizes
+            ],
+            encoder=encoder,
+            n_conditions=int(n_conditions),
+            n_categories=int(n_categories),
+            output=output,
+            cluster_heads=bool(cluster_heads),
+            activation=activation,
+            dropout=float(dropout),
+            batch_norm=bool(batch_norm),
+        )
         mlp = dict(activation=activation, dropout=dropout, batch_norm=batch_norm)
         self.n_conditions = n_conditions
         self.n_categories = n_categories

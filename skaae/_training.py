@@ -211,14 +211,25 @@ def _clone_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def _to_cpu(obj):
-    """``obj`` with every tensor in it (nested dicts and lists) on the CPU."""
+def _to_numpy(obj):
+    """``obj`` with every tensor in it (nested dicts and lists) as NumPy."""
     if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu()
+        return obj.detach().cpu().numpy()
     if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
+        return {k: _to_numpy(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return type(obj)(_to_cpu(v) for v in obj)
+        return type(obj)(_to_numpy(v) for v in obj)
+    return obj
+
+
+def _to_torch(obj):
+    """The inverse of :func:`_to_numpy` (arrays back to CPU tensors)."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj)
+    if isinstance(obj, dict):
+        return {k: _to_torch(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_to_torch(v) for v in obj)
     return obj
 
 
@@ -234,7 +245,7 @@ class TrainingSession:
     and an interrupted call rolls the model back to its last finished epoch.
 
     The model is not pickled with the session (the estimator stores it and
-    :meth:`attach` hands it back); optimiser states are, on the CPU.
+    :meth:`attach` hands it back); optimiser states are, as NumPy arrays.
 
     Parameters
     ----------
@@ -283,14 +294,21 @@ class TrainingSession:
     def __getstate__(self):
         state = dict(vars(self))
         state["model"] = None
+        optimizer_states = self._optimizer_states
         if self._optimizers is not None:
-            state["_optimizer_states"] = {
-                name: _to_cpu(opt.state_dict())
-                for name, opt in self._optimizers.items()
+            optimizer_states = {
+                name: opt.state_dict() for name, opt in self._optimizers.items()
             }
+        state["_optimizer_states"] = _to_numpy(optimizer_states)
         state["_optimizers"] = None
-        state["_best_state"] = _to_cpu(self._best_state)
+        state["_best_state"] = _to_numpy(self._best_state)
         return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state["_optimizer_states"] = _to_torch(state["_optimizer_states"])
+        state["_best_state"] = _to_torch(state["_best_state"])
+        self.__dict__.update(state)
 
     def attach(self, model: AdversarialAutoencoder) -> None:
         """Hand the model back after unpickling; optimisers rebuild lazily."""
