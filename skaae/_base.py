@@ -829,8 +829,14 @@ class _BaseAAE(BaseEstimator):
             state = dict(state)
             state["module_"] = {
                 "init_kwargs": self.module_.init_kwargs,
+                # float32 is lossless: the networks train in float32 and
+                # only predict in float64.
                 "weights": {
-                    name: tensor.detach().cpu().numpy()
+                    name: (
+                        tensor.detach().cpu().float().numpy()
+                        if tensor.is_floating_point()
+                        else tensor.detach().cpu().numpy()
+                    )
                     for name, tensor in self.module_.state_dict().items()
                 },
             }

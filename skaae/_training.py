@@ -211,28 +211,6 @@ def _clone_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def _to_numpy(obj):
-    """``obj`` with every tensor in it (nested dicts and lists) as NumPy."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().numpy()
-    if isinstance(obj, dict):
-        return {k: _to_numpy(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_to_numpy(v) for v in obj)
-    return obj
-
-
-def _to_torch(obj):
-    """The inverse of :func:`_to_numpy` (arrays back to CPU tensors)."""
-    if isinstance(obj, np.ndarray):
-        return torch.from_numpy(obj)
-    if isinstance(obj, dict):
-        return {k: _to_torch(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_to_torch(v) for v in obj)
-    return obj
-
-
 class TrainingSession:
     """One model's training, and everything about it that outlives a call.
 
@@ -245,7 +223,8 @@ class TrainingSession:
     and an interrupted call rolls the model back to its last finished epoch.
 
     The model is not pickled with the session (the estimator stores it and
-    :meth:`attach` hands it back); optimiser states are, as NumPy arrays.
+    :meth:`attach` hands it back), nor are the optimisers' moment estimates:
+    a loaded model that trains on starts them afresh.
 
     Parameters
     ----------
@@ -294,21 +273,14 @@ class TrainingSession:
     def __getstate__(self):
         state = dict(vars(self))
         state["model"] = None
-        optimizer_states = self._optimizer_states
-        if self._optimizers is not None:
-            optimizer_states = {
-                name: opt.state_dict() for name, opt in self._optimizers.items()
-            }
-        state["_optimizer_states"] = _to_numpy(optimizer_states)
+        # Without the optimisers' moment estimates: they would double or
+        # triple the file (Adam keeps two per weight, for three optimisers),
+        # and a loaded model that trains on rebuilds them within a few
+        # hundred steps. The best-epoch weights only matter within a call.
+        state["_optimizer_states"] = {}
         state["_optimizers"] = None
-        state["_best_state"] = _to_numpy(self._best_state)
+        state["_best_state"] = None
         return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        state["_optimizer_states"] = _to_torch(state["_optimizer_states"])
-        state["_best_state"] = _to_torch(state["_best_state"])
-        self.__dict__.update(state)
 
     def attach(self, model: AdversarialAutoencoder) -> None:
         """Hand the model back after unpickling; optimisers rebuild lazily."""
