@@ -30,6 +30,7 @@ from sklearn.utils.validation import (
 from ._model import AdversarialAutoencoder
 from ._neighbors import nearest_neighbors
 from ._networks import _ACTIVATIONS, ENCODERS
+from ._onnx import ONNX_PARTS, write_onnx
 from ._training import (
     VALIDATION_RECONSTRUCTION_KEY,
     SparseRows,
@@ -819,6 +820,38 @@ class _BaseAAE(BaseEstimator):
         return modes
 
     # -- pickling across devices -----------------------------------------
+    # -- serving -----------------------------------------------------------
+    def export_onnx(self, path, *, part: str = "encoder") -> str:
+        """Write the encoder or the decoder as an ONNX model, for serving.
+
+        The graph runs in float32 with a dynamic batch dimension; its outputs
+        match the estimator's (which predicts in float64) to about 1e-6. It
+        is written with ``torch.onnx``'s dynamo exporter, or with the
+        TorchScript exporter where dynamo fails. Needs the ``onnx`` extra
+        (``onnx``, ``onnxscript``; ``onnxruntime`` to run the file).
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write.
+        part : {"encoder", "decoder"}, default="encoder"
+            ``"encoder"``: input ``"X"`` (float32, ``(batch, n_features_in_)``);
+            output ``"codes"``, what :meth:`transform` returns, and for a model
+            with a category head (:class:`AAEClassifier`,
+            :class:`AAEClusterer`) also ``"proba"``, what ``predict_proba``
+            returns. ``"decoder"``: input ``"decoder_input"``, what the decoder
+            reads (the codes; ``[one-hot y, z]`` for the classifier and the
+            clusterer), output ``"X"``, as ``inverse_transform`` / ``decode``.
+
+        Returns
+        -------
+        exporter : {"dynamo", "torchscript"}
+            The ``torch.onnx`` exporter that wrote the file.
+        """
+        check_is_fitted(self)
+        _check_option("part", part, ONNX_PARTS)
+        return write_onnx(self.module_, path, part)
+
     # The pickled state holds no torch objects: the networks as the plain
     # values that rebuild them plus their weights as NumPy arrays, and the
     # device as a string. It loads under any torch version that builds the
