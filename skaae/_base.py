@@ -604,6 +604,7 @@ class _BaseAAE(BaseEstimator):
                 )
             if session.interrupted:
                 break
+        interrupted = any(s.interrupted for s in candidates)
         if len(candidates) > 1:
             scores = [
                 self._init_score(s.model, plan.data.X, plan.data.neighbors)
@@ -639,11 +640,17 @@ class _BaseAAE(BaseEstimator):
             self.best_validation_score_ = None
         self._n_features_out = self.n_components
         self._finish_fit(plan.X)
-        if session.interrupted:
+        if interrupted:
+            restarts = (
+                f" (the best of the {len(candidates)} restarts run)"
+                if len(candidates) > 1
+                else ""
+            )
             warnings.warn(
                 f"Training interrupted by the user: {type(self).__name__} keeps "
-                f"the model of its last finished epoch ({session.n_epochs} "
-                "epochs in all). Fit again with warm_start=True to continue.",
+                f"the model of its last finished epoch{restarts}, "
+                f"{session.n_epochs} epochs in all. Fit again with "
+                "warm_start=True to continue.",
                 UserWarning,
                 stacklevel=4,
             )

@@ -287,6 +287,27 @@ def test_interrupted_partial_fit_keeps_earlier_calls(digits, monkeypatch):
     np.testing.assert_array_equal(aae.transform(X), codes)
 
 
+def test_interrupted_restarts_keep_the_best_so_far(digits, monkeypatch):
+    X = digits[0][:300]
+    # Restart 1 runs its 2 epochs; restart 2 is interrupted in its second.
+    _interrupt_after(monkeypatch, 3)
+    clu = AAEClusterer(n_clusters=5, n_init=3, **{**FAST, "max_iter": 2})
+    with pytest.warns(UserWarning, match="interrupted"):
+        clu.fit(X)
+    assert clu.n_iter_ in (1, 2)
+    assert all(v.shape == (clu.n_iter_,) for v in clu.history_.values())
+    np.testing.assert_array_equal(clu.labels_, clu.predict(X))
+
+
+def test_partial_fit_clusterer(digits):
+    X = digits[0][:400]
+    clu = AAEClusterer(n_clusters=5, **FAST)
+    clu.partial_fit(X[:200]).partial_fit(X[200:])
+    assert clu.n_iter_ == 2
+    # labels_ are those of the last chunk.
+    np.testing.assert_array_equal(clu.labels_, clu.predict(X[200:]))
+
+
 # -- sparse input -------------------------------------------------------------------
 def test_sparse_input_matches_dense(digits):
     X = digits[0][:300]
