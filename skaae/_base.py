@@ -416,7 +416,7 @@ class _BaseAAE(BaseEstimator):
         X_all, X = X, X[train_rows]
         lr = self.learning_rate_init
         reg_lr = self.regularization_learning_rate
-        conditions = None if targets.conditions is None else targets.conditions
+        conditions = targets.conditions
         if reg_lr == "auto":
             reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
         schedule = self.learning_rate_schedule
