@@ -91,30 +91,32 @@ def write_onnx(
         )
         inputs = ["decoder_input"]
         outputs = ["X"]
+    options = {
+        "dynamo": dict(
+            dynamo=True,
+            dynamic_shapes=({0: torch.export.Dim("batch")},),
+            verbose=False,
+        ),
+        "torchscript": dict(
+            dynamo=False,
+            dynamic_axes={name: {0: "batch"} for name in inputs + outputs},
+        ),
+    }
     example = (torch.zeros(3, width),)
-    path = os.fspath(path)
+
+    def export(exporter: str) -> str:
+        with _quiet():
+            torch.onnx.export(
+                graph,
+                example,
+                os.fspath(path),
+                input_names=inputs,
+                output_names=outputs,
+                **options[exporter],
+            )
+        return exporter
+
     try:
-        with _quiet():
-            torch.onnx.export(
-                graph,
-                example,
-                path,
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_shapes=({0: torch.export.Dim("batch")},),
-                dynamo=True,
-                verbose=False,
-            )
-        return "dynamo"
+        return export("dynamo")
     except Exception:  # noqa: BLE001 - any dynamo failure falls back
-        with _quiet():
-            torch.onnx.export(
-                graph,
-                example,
-                path,
-                input_names=inputs,
-                output_names=outputs,
-                dynamic_axes={name: {0: "batch"} for name in inputs + outputs},
-                dynamo=False,
-            )
-        return "torchscript"
+        return export("torchscript")
