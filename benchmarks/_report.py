@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -106,3 +107,13 @@ def write_json(path: Path | None, **payload: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str))
     print(f"wrote {path}")
+
+
+def timed(fn, *args):
+    """``fn(*args)``, its wall time and the warnings it gave (first 120 chars)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        out = fn(*args)
+        seconds = time.perf_counter() - start
+    return out, seconds, [str(w.message)[:120] for w in caught]

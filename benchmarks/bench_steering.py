@@ -23,8 +23,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +33,7 @@ from _machine import (
     print_load_average_end,
     print_machine_header,
 )
-from _report import mean_std, pm, write_json
+from _report import mean_std, pm, timed, write_json
 from sklearn.neighbors import KNeighborsClassifier
 
 from skaae import AAEClassifier, AAETransformer
@@ -56,16 +54,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, default=None)
     return parser.parse_args()
-
-
-def timed(fn, *args):
-    """``fn(*args)``, its wall time and the warnings it gave."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        model = fn(*args)
-        seconds = time.perf_counter() - start
-    return model, seconds, [str(w.message)[:120] for w in caught]
 
 
 def transformer_variant(name, params, X_train, max_iter, n_chunks, seed):

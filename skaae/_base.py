@@ -116,6 +116,23 @@ def resolve_device(device) -> torch.device:
     return resolved
 
 
+PRECISIONS = ("float32", "bfloat16")
+
+
+def check_precision(precision: str, device: torch.device) -> str:
+    """``precision``, once the device is known to support it."""
+    if (
+        precision == "bfloat16"
+        and device.type == "cuda"
+        and not torch.cuda.is_bf16_supported()
+    ):
+        raise ValueError(
+            f"precision='bfloat16' was requested but {device} does not support "
+            "bfloat16; use precision='float32'."
+        )
+    return precision
+
+
 def _check_int(name: str, value, minimum: int) -> None:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}.")
@@ -200,6 +217,7 @@ class _BaseAAE(BaseEstimator):
         _check_option("encoder", self.encoder, ENCODERS)
         _check_option("activation", self.activation, _ACTIVATIONS)
         _check_option("solver", self.solver, ("adam", "sgd"))
+        _check_option("precision", self.precision, PRECISIONS)
         _check_option("loss", self.loss, ("mse", "bce"))
         _check_option(
             "learning_rate_schedule",
@@ -437,6 +455,7 @@ class _BaseAAE(BaseEstimator):
             lr_schedule=schedule,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
+            precision=check_precision(self.precision, device),
             verbose=self.verbose,
             **self._extra_config(targets, X),
         )
@@ -626,6 +645,7 @@ class _BaseAAE(BaseEstimator):
         self.module_ = module
         self._session = session
         self.device_ = plan.device
+        self.precision_ = plan.config.precision
         self.prior_ = plan.prior
         self.classes_ = plan.classes
         self.history_ = history

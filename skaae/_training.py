@@ -81,6 +81,7 @@ class TrainingConfig:
     n_neighbors: int = 15
     n_negatives: int = 5
     pretrain_iter: int = 0
+    precision: str = "float32"
     tol: float = 1e-4
     n_iter_no_change: int = 10
     verbose: int = 0
@@ -540,6 +541,25 @@ class TrainingSession:
             keys.append(NEIGHBOR_KEY)
             n_neighbors = neighbors.shape[1]
 
+        # Mixed precision: the networks run under autocast, their outputs
+        # come back in float32 so that every loss is computed in float32;
+        # backward runs outside autocast, as torch recommends. With float32
+        # the casts are no-ops and the step is unchanged.
+        mixed_precision = config.precision == "bfloat16"
+
+        def encode(x):
+            with torch.autocast(device.type, torch.bfloat16, mixed_precision):
+                z, logits = encoder(x)
+            return z.float(), None if logits is None else logits.float()
+
+        def decode(rep):
+            with torch.autocast(device.type, torch.bfloat16, mixed_precision):
+                return decoder(rep).float()
+
+        def judge(net, codes):
+            with torch.autocast(device.type, torch.bfloat16, mixed_precision):
+                return net(codes).float()
+
         def critic_target_for(m: int) -> torch.Tensor:
             # Prior draws first (label 1), then codes (label 0).
             return torch.cat(
@@ -584,16 +604,16 @@ class TrainingSession:
                 # one encoder forward.
                 pick = torch.randint(n_neighbors, (m,), device=device)
                 x_nb = X[neighbors[idx, pick]]
-                z_all, logits_all = encoder(torch.cat([x, x_nb]))
+                z_all, logits_all = encode(torch.cat([x, x_nb]))
                 z, z_nb = z_all[:m], z_all[m:]
                 logits_y = None if logits_all is None else logits_all[:m]
             else:
-                z, logits_y = encoder(x)
+                z, logits_y = encode(x)
             y = None if logits_y is None else torch.softmax(logits_y, dim=1)
             if decode_known:
                 y = torch.where(known[idx, None], onehot[idx], y)
             rep = model.decoder_input(z, y)
-            output = decoder(rep)
+            output = decode(rep)
             loss_rec = reconstruction_loss(output, x, config.loss)
             loss_ae = loss_rec
             if use_neighbors:
@@ -628,7 +648,7 @@ class TrainingSession:
                 continue
 
             # Regularisation phase: one encoder forward for both updates.
-            fake, logits_y = encoder(x)
+            fake, logits_y = encode(x)
             real = prior_draws[idx]
             gen_in = fake
             if data.conditions is not None:
@@ -636,12 +656,12 @@ class TrainingSession:
                 real = torch.cat([real, cond], 1)
                 gen_in = torch.cat([fake, cond], 1)
             opt_critic.zero_grad(set_to_none=True)
-            logits = critic(torch.cat([real, gen_in.detach()]))
+            logits = judge(critic, torch.cat([real, gen_in.detach()]))
             loss_critic = F.binary_cross_entropy_with_logits(logits, target)
             if category_critic is not None:
                 fake_y = torch.softmax(logits_y, dim=1)
-                logits_cat = category_critic(
-                    torch.cat([category_draws[idx], fake_y.detach()])
+                logits_cat = judge(
+                    category_critic, torch.cat([category_draws[idx], fake_y.detach()])
                 )
                 loss_cat = F.binary_cross_entropy_with_logits(logits_cat, target)
                 (loss_critic + loss_cat).backward()
@@ -653,10 +673,10 @@ class TrainingSession:
                 p.requires_grad_(False)
             opt_gen.zero_grad(set_to_none=True)
             ones = target[:m]
-            loss_gen = F.binary_cross_entropy_with_logits(critic(gen_in), ones)
+            loss_gen = F.binary_cross_entropy_with_logits(judge(critic, gen_in), ones)
             if category_critic is not None:
                 loss_gen = loss_gen + F.binary_cross_entropy_with_logits(
-                    category_critic(fake_y), ones
+                    judge(category_critic, fake_y), ones
                 )
                 if config.category_balance:
                     # KL(batch mean of y || uniform): a per-sample critic
@@ -690,7 +710,7 @@ class TrainingSession:
                 pick = torch.randint(labelled.numel(), (m,), device=device)
                 lab = labelled[pick]
                 opt_cls.zero_grad(set_to_none=True)
-                loss_cls = F.cross_entropy(encoder(X[lab])[1], labels[lab])
+                loss_cls = F.cross_entropy(encode(X[lab])[1], labels[lab])
                 loss_cls.backward()
                 opt_cls.step()
                 stats.append(loss_cls)
