@@ -476,7 +476,7 @@ class _BaseAAE(BaseEstimator):
             # Built once per call, on the rows the call trains on; it also
             # scores the restarts.
             neighbors = torch.as_tensor(
-                nearest_neighbors(X, config.n_neighbors, random_state=0)
+                nearest_neighbors(X, config.n_neighbors, random_state=0, device=device)
             ).to(device)
         data = TrainingData(
             X=self._to_tensor(X, device),
