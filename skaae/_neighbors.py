@@ -6,11 +6,11 @@ codes and away from other rows' (as parametric UMAP and parametric t-SNE do),
 and, with a categorical head, a term that asks a row and its neighbours to
 share a category.
 
-Exact neighbours up to ``_EXACT_MAX_ROWS`` rows, by blocks of distance
-matrix products on the model's device (scikit-learn for sparse input); beyond
-that ``pynndescent`` (approximate nearest-neighbour descent, what UMAP uses)
-when it is installed, since the exact search grows with the square of the
-rows.
+Exact neighbours up to ``_EXACT_MAX_ROWS`` rows (more on a GPU): there by
+blocks of distance matrix products on the model's device, elsewhere (and for
+sparse input) by scikit-learn. Beyond that ``pynndescent`` (approximate
+nearest-neighbour descent, what UMAP uses) when it is installed, since the
+exact search grows with the square of the rows.
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ import scipy.sparse as sp
 import torch
 from sklearn.neighbors import NearestNeighbors
 
-# Measured on 2 cores, 20,000 Fashion-MNIST rows (784 features): the exact
-# search by matrix products 5 s (scikit-learn's 10 s), pynndescent 48 s
-# (mostly compiling). The exact search grows with the square of the rows:
-# about 2 minutes at 100,000 such rows, seconds for tables of a few dozen
-# features.
-_EXACT_MAX_ROWS = 100_000
+# Measured on 20,000 Fashion-MNIST rows (784 features): the block search
+# 0.04 s on an H100 and 7-8 s on 2 CPU cores, where scikit-learn takes 10 s
+# but is kept: it breaks ties between equal distances (common in integer
+# data such as digits) in another order, and that alone moved fitted
+# results as much as a change of seed. pynndescent took 48 s (mostly
+# compiling), so it starts where the exact CPU search passes a minute (about
+# 50,000 such rows; tables of a few dozen features take seconds), and on a
+# GPU at four times that.
+_EXACT_MAX_ROWS = 50_000
+_GPU_ROWS_FACTOR = 4
 # Distances computed at a time: 2**25 float32 values, 128 MiB.
 _BLOCK_VALUES = 2**25
 
@@ -44,7 +48,8 @@ def nearest_neighbors(
     random_state : int, default=0
         Seeds the approximate search.
     device : str or torch.device, default="cpu"
-        Where the exact search of dense rows runs.
+        The model's device: on a GPU the exact search of dense rows runs
+        there.
 
     Returns
     -------
@@ -57,15 +62,17 @@ def nearest_neighbors(
         raise ValueError(
             f"The neighbour graph needs at least 2 samples; got n_samples={n_samples}."
         )
-    if n_samples > _EXACT_MAX_ROWS:
+    device = torch.device(device)
+    on_gpu = device.type == "cuda" and not sp.issparse(X)
+    if n_samples > _EXACT_MAX_ROWS * (_GPU_ROWS_FACTOR if on_gpu else 1):
         approximate = _approximate_neighbors(X, k + 1, random_state)
         if approximate is not None:
             return _drop_self(approximate, k)
-    if sp.issparse(X):
+    if not on_gpu:
         index = NearestNeighbors(n_neighbors=k).fit(X)
         # kneighbors() without X excludes each row itself.
         return index.kneighbors(return_distance=False).astype(np.int64)
-    return _exact_neighbors(X, k, torch.device(device))
+    return _exact_neighbors(X, k, device)
 
 
 def _exact_neighbors(X: np.ndarray, k: int, device: torch.device) -> np.ndarray:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.neighbors import NearestNeighbors
 
-from skaae._neighbors import _drop_self, nearest_neighbors
+from skaae._neighbors import _drop_self, _exact_neighbors, nearest_neighbors
 from skaae._training import category_agreement_loss, neighbor_map_loss
 
 
@@ -19,6 +19,18 @@ def test_nearest_neighbors_match_brute_force(digits):
     dist, _ = brute.kneighbors(X)
     ours = np.linalg.norm(X[graph] - X[:, None], axis=2)
     np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=1e-9)
+
+
+def test_block_search_matches_brute_force(digits):
+    # The search that runs on a GPU, here on the CPU.
+    X, _ = digits
+    graph = _exact_neighbors(X, 5, torch.device("cpu"))
+    assert graph.shape == (len(X), 5) and graph.dtype == np.int64
+    assert not np.any(graph == np.arange(len(X))[:, None])
+    brute = NearestNeighbors(n_neighbors=6, algorithm="brute").fit(X)
+    dist, _ = brute.kneighbors(X)
+    ours = np.linalg.norm(X[graph] - X[:, None], axis=2)
+    np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=1e-5)
 
 
 def test_nearest_neighbors_clips_k_and_needs_two_rows():
