@@ -9,28 +9,25 @@ from skaae._neighbors import _drop_self, _exact_neighbors, nearest_neighbors
 from skaae._training import category_agreement_loss, neighbor_map_loss
 
 
-def test_nearest_neighbors_match_brute_force(digits):
+@pytest.mark.parametrize(
+    "search, atol",
+    [
+        (nearest_neighbors, 1e-9),
+        # The block search that runs on a GPU, here on the CPU (float32).
+        (lambda X, k: _exact_neighbors(X, k, torch.device("cpu")), 1e-5),
+    ],
+    ids=["default", "block"],
+)
+def test_nearest_neighbors_match_brute_force(digits, search, atol):
     X, _ = digits
-    graph = nearest_neighbors(X, 5)
+    graph = search(X, 5)
     assert graph.shape == (len(X), 5) and graph.dtype == np.int64
     assert not np.any(graph == np.arange(len(X))[:, None])
     # The same distances as a brute-force search that includes each row.
     brute = NearestNeighbors(n_neighbors=6, algorithm="brute").fit(X)
     dist, _ = brute.kneighbors(X)
     ours = np.linalg.norm(X[graph] - X[:, None], axis=2)
-    np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=1e-9)
-
-
-def test_block_search_matches_brute_force(digits):
-    # The search that runs on a GPU, here on the CPU.
-    X, _ = digits
-    graph = _exact_neighbors(X, 5, torch.device("cpu"))
-    assert graph.shape == (len(X), 5) and graph.dtype == np.int64
-    assert not np.any(graph == np.arange(len(X))[:, None])
-    brute = NearestNeighbors(n_neighbors=6, algorithm="brute").fit(X)
-    dist, _ = brute.kneighbors(X)
-    ours = np.linalg.norm(X[graph] - X[:, None], axis=2)
-    np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=1e-5)
+    np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=atol)
 
 
 def test_nearest_neighbors_clips_k_and_needs_two_rows():
