@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ._model import AdversarialAutoencoder
+from ._parallel import DataParallel
 from .priors import BasePrior, CategoricalPrior
 
 RECONSTRUCTION_KEY = "reconstruction"
@@ -82,6 +83,9 @@ class TrainingConfig:
     n_negatives: int = 5
     pretrain_iter: int = 0
     precision: str = "float32"
+    # Average gradients and records over the ranks of torch.distributed's
+    # default process group (see ``_parallel``).
+    data_parallel: bool = False
     tol: float = 1e-4
     n_iter_no_change: int = 10
     verbose: int = 0
@@ -208,6 +212,28 @@ class SparseRows:
         return copy
 
 
+def _to_numpy(value):
+    """A copy of a (nested) optimiser state with NumPy arrays for tensors."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_numpy(v) for v in value)
+    return value
+
+
+def _to_torch(value):
+    """Inverse of :func:`_to_numpy` (the optimiser moves tensors on load)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, dict):
+        return {k: _to_torch(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_torch(v) for v in value)
+    return value
+
+
 def _clone_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
@@ -224,8 +250,10 @@ class TrainingSession:
     and an interrupted call rolls the model back to its last finished epoch.
 
     The model is not pickled with the session (the estimator stores it and
-    :meth:`attach` hands it back), nor are the optimisers' moment estimates:
-    a loaded model that trains on starts them afresh.
+    :meth:`attach` hands it back). The optimisers' state is, as NumPy
+    arrays: a model that is pickled between two ``partial_fit`` calls (as
+    Dask does when it moves a model between workers) trains on exactly as
+    one that is not.
 
     Parameters
     ----------
@@ -263,6 +291,7 @@ class TrainingSession:
         self._best_state: dict[str, torch.Tensor] | None = None
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
         self._optimizer_states: dict[str, dict] = {}
+        self._parallel: DataParallel | None = None
         heads = model.cluster_heads
         if heads is not None:
             # Adam moves a parameter by about the learning rate per step:
@@ -274,13 +303,22 @@ class TrainingSession:
     def __getstate__(self):
         state = dict(vars(self))
         state["model"] = None
-        # Without the optimisers' moment estimates: they would double or
-        # triple the file (Adam keeps two per weight, for three optimisers),
-        # and a loaded model that trains on rebuilds them within a few
-        # hundred steps. The best-epoch weights only matter within a call.
-        state["_optimizer_states"] = {}
+        # The optimisers' state goes as NumPy arrays (no torch objects in a
+        # pickle). It triples the file, but without it a model pickled
+        # between two partial_fit calls would restart its moment estimates
+        # and train differently. The best-epoch weights only matter within
+        # a call.
+        optimizer_states = dict(self._optimizer_states)
+        if self._optimizers is not None:
+            optimizer_states.update(
+                {name: opt.state_dict() for name, opt in self._optimizers.items()}
+            )
+        state["_optimizer_states"] = {
+            name: _to_numpy(opt_state) for name, opt_state in optimizer_states.items()
+        }
         state["_optimizers"] = None
         state["_best_state"] = None
+        state["_parallel"] = None
         return state
 
     def attach(self, model: AdversarialAutoencoder) -> None:
@@ -291,6 +329,16 @@ class TrainingSession:
             }
             self._optimizers = None
         self.model = model
+
+    @property
+    def parallel(self) -> DataParallel | None:
+        """The ranks' collectives in a data-parallel run, else None."""
+        if not self.config.data_parallel:
+            return None
+        if self._parallel is None:
+            device = next(self.model.parameters()).device
+            self._parallel = DataParallel(device)
+        return self._parallel
 
     def history_arrays(self) -> dict[str, np.ndarray]:
         return {key: np.asarray(values) for key, values in self.history.items()}
@@ -343,7 +391,7 @@ class TrainingSession:
             device = next(self.model.parameters()).device
             opt = _make_optimizer(self._param_groups()[name], 1.0, beta, config, device)
             if name in self._optimizer_states:
-                opt.load_state_dict(self._optimizer_states.pop(name))
+                opt.load_state_dict(_to_torch(self._optimizer_states.pop(name)))
             self._optimizers[name] = opt
         return self._optimizers[name]
 
@@ -407,9 +455,11 @@ class TrainingSession:
             self.best_validation_score = self.best_epoch = self._best_state = None
         for name in ("autoencoder", "discriminator", "generator"):
             self._optimizer(name)
+        parallel = self.parallel
         progress = tqdm(
             range(n_epochs),
-            disable=config.verbose < 1,
+            # One progress bar for a data-parallel run: rank 0's.
+            disable=config.verbose < 1 or (parallel is not None and parallel.rank > 0),
             desc=type(self.model).__name__,
             unit="epoch",
             leave=True,
@@ -435,6 +485,12 @@ class TrainingSession:
                     with torch.no_grad():
                         score, records = validation(self.model)
                     self.model.train()
+                    if parallel is not None:
+                        # Every rank scores its own held-out rows; they
+                        # decide on the mean, so they stop together.
+                        agreed = parallel.mean([score, *records.values()])
+                        score = float(agreed[0])
+                        records = dict(zip(records, agreed[1:], strict=True))
                     means.update(records)
                     self.validation_scores.append(float(score))
                 self._record(means)
@@ -451,7 +507,7 @@ class TrainingSession:
                     if no_improvement >= config.n_iter_no_change:
                         self.stopped_early = True
                         break
-                if on_epoch_end is not None and on_epoch_end(
+                stop = on_epoch_end is not None and on_epoch_end(
                     {
                         "epoch": self.n_epochs,
                         "history": self.history_arrays(),
@@ -459,7 +515,10 @@ class TrainingSession:
                             None if validation is None else float(score)
                         ),
                     }
-                ):
+                )
+                if parallel is not None:
+                    stop = parallel.any(stop)
+                if stop:
                     self.stopped_by_callback = True
                     break
                 finished = _clone_state(self.model)
@@ -508,8 +567,16 @@ class TrainingSession:
             known = labels >= 0
             labelled = torch.nonzero(known).flatten()
             onehot = F.one_hot(labels.clamp(min=0), n_categories).to(dtype)
+        parallel = self.parallel
+        has_labels = labelled is not None and labelled.numel() > 0
+        if parallel is not None and labelled is not None:
+            # A rank whose shard holds no label still joins the classifier's
+            # gradient average (with zeros), or the others would wait on it.
+            run_classifier = parallel.any(has_labels)
+        else:
+            run_classifier = has_labels
         opt_cls = None
-        if labelled is not None and labelled.numel() > 0:
+        if run_classifier:
             opt_cls = self._optimizer("classifier")
             self._set_learning_rates_of("classifier")
         decode_known = config.decode_known_labels and onehot is not None
@@ -587,9 +654,30 @@ class TrainingSession:
                     dtype=dtype,
                 ).to(device, non_blocking=True)
         order = torch.randperm(n_samples, device=device)
+        if parallel is not None:
+            # batch_size is the mini-batch of all the ranks together, so
+            # that a setting means the same on any number of ranks. Every
+            # rank runs as many full batches as the largest shard needs,
+            # going round its own rows again where it has fewer.
+            batch_size = math.ceil(config.batch_size / parallel.world_size)
+            n_rows = parallel.batches_per_epoch(n_samples, batch_size) * batch_size
+            order = torch.cat(
+                [order]
+                + [
+                    torch.randperm(n_samples, device=device)
+                    for _ in range(math.ceil(n_rows / n_samples) - 1)
+                ]
+            )[:n_rows]
+            critic_target = critic_target_for(batch_size)
+
+        def step(optimizer: torch.optim.Optimizer) -> None:
+            if parallel is not None:
+                parallel.average_optimizer_gradients(optimizer)
+            optimizer.step()
+
         sums = torch.zeros(len(keys), device=device)
         n_batches = 0
-        for start in range(0, n_samples, batch_size):
+        for start in range(0, order.shape[0], batch_size):
             idx = order[start : start + batch_size]
             if has_batch_norm and idx.shape[0] < 2:
                 continue
@@ -639,7 +727,7 @@ class TrainingSession:
                 gaps = config.cluster_head_distance - torch.pdist(heads)
                 loss_ae = loss_ae + torch.relu(gaps).sum()
             loss_ae.backward()
-            opt_ae.step()
+            step(opt_ae)
             if pretraining:
                 stats = [loss_rec] + ([loss_nb] if use_neighbors else [])
                 with torch.no_grad():
@@ -667,7 +755,7 @@ class TrainingSession:
                 (loss_critic + loss_cat).backward()
             else:
                 loss_critic.backward()
-            opt_critic.step()
+            step(opt_critic)
 
             for p in critic_params:
                 p.requires_grad_(False)
@@ -689,7 +777,7 @@ class TrainingSession:
                         mean_y * torch.log(mean_y * n_categories + 1e-12)
                     ).sum(0)
             loss_gen.backward()
-            opt_gen.step()
+            step(opt_gen)
             for p in critic_params:
                 p.requires_grad_(True)
 
@@ -707,12 +795,17 @@ class TrainingSession:
 
             # Semi-supervised classification phase, on the labelled stream.
             if opt_cls is not None:
-                pick = torch.randint(labelled.numel(), (m,), device=device)
-                lab = labelled[pick]
                 opt_cls.zero_grad(set_to_none=True)
-                loss_cls = F.cross_entropy(encode(X[lab])[1], labels[lab])
+                if has_labels:
+                    pick = torch.randint(labelled.numel(), (m,), device=device)
+                    lab = labelled[pick]
+                    loss_cls = F.cross_entropy(encode(X[lab])[1], labels[lab])
+                else:
+                    # No label in this rank's shard: a zero loss through the
+                    # same parameters, so it joins the average.
+                    loss_cls = encode(x[:1])[1].sum() * 0.0
                 loss_cls.backward()
-                opt_cls.step()
+                step(opt_cls)
                 stats.append(loss_cls)
             if use_neighbors:
                 stats.append(loss_nb)
@@ -722,6 +815,9 @@ class TrainingSession:
             n_batches += 1
 
         means = (sums / max(n_batches, 1)).cpu().numpy()  # one sync per epoch
+        if parallel is not None:
+            means = parallel.mean(means)
+            parallel.average_buffers(model)
         bad = [k for k, v in zip(keys, means, strict=True) if not np.isfinite(v)]
         if bad:
             raise TrainingDivergedError(
