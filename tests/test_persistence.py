@@ -160,3 +160,17 @@ def test_onnx_export_checks_its_arguments(fitted, tmp_path):
     est, _ = fitted
     with pytest.raises(ValueError, match="part must be one of"):
         est.export_onnx(tmp_path / "x.onnx", part="critic")
+
+
+def test_pickling_between_partial_fit_calls_does_not_change_training(digits):
+    # A stream moved between processes (Dask pickles the model whenever it
+    # moves it) must train as one that stays: the optimisers' state travels.
+    X = digits[0][:600]
+    params = dict(n_components=2, hidden_layer_sizes=(32,), batch_size=50)
+    staying = AAETransformer(random_state=0, **params)
+    moving = AAETransformer(random_state=0, **params)
+    for start in range(0, len(X), 150):
+        staying.partial_fit(X[start : start + 150])
+        moving = pickle.loads(pickle.dumps(moving))
+        moving.partial_fit(X[start : start + 150])
+    np.testing.assert_array_equal(moving.transform(X), staying.transform(X))
