@@ -23,8 +23,12 @@ def test_sklearn_compatible(estimator, check):
 @pytest.fixture(scope="module")
 def digits_clusterer(digits):
     X, _ = digits
-    # One fit (the first of the default three restarts): 30 s instead of 90.
-    return AAEClusterer(n_clusters=10, n_init=1, random_state=0).fit(X)
+    # The defaults, three restarts: a single fit from one seed moves with
+    # the machine's float kernels as much as with the seed (seed 0: 0.940
+    # accuracy with one torch thread and 0.851 with two on an EPYC, 0.809
+    # with two on a Xeon with AVX-512, 0.816 on an H100), and the restarts
+    # are what the defaults give users against that (Xeon: 0.862). About 90 s.
+    return AAEClusterer(n_clusters=10, random_state=0).fit(X)
 
 
 def test_beats_kmeans_on_digits(digits, digits_clusterer):
@@ -44,10 +48,9 @@ def test_beats_kmeans_on_digits(digits, digits_clusterer):
         f"AAE {accuracy:.3f} (paper's protocol {paper:.3f}), KMeans "
         f"{np.mean(kmeans):.3f} (seeds 0-4: {np.round(kmeans, 3).tolist()})"
     )
-    # Measured with the neighbour-agreement term: AAE 0.940 (NMI 0.898) with
-    # one torch thread, 0.851 (NMI 0.843) with two (float sums differ);
-    # KMeans mean 0.768 (NMI about 0.74); the paper's game with the balance
-    # penalty alone scored 0.805.
+    # Measured with the neighbour-agreement term and three restarts: AAE 0.862
+    # (NMI 0.835) on a 2-core Xeon; KMeans mean 0.768 (NMI about 0.74); the
+    # paper's game with the balance penalty alone scored 0.805.
     assert accuracy > np.mean(kmeans) + 0.05
     assert normalized_mutual_info_score(y, clu.labels_) > 0.8
     assert len(np.unique(clu.labels_)) == 10
