@@ -2,9 +2,9 @@
 
 The engines are real and local: a ``dask.distributed.LocalCluster`` of two
 single-thread worker processes, ``ray.init(num_cpus=2)`` and ``torchrun``
-with two gloo ranks. About 2 minutes on 2 cores (the torchrun quality test
-is most of it). The engines come from the ``dask`` and ``ray`` extras, which
-the ``test`` extra includes.
+with two gloo ranks. About 3 minutes on 2 cores; the four tests marked slow
+take 20-70 s each (the torchrun quality tests most). The engines come from
+the ``dask`` and ``ray`` extras, which the ``test`` extra includes.
 """
 
 import os
@@ -83,6 +83,7 @@ def _assert_same_searches(results, reference):
         np.testing.assert_allclose(scores, ref_scores, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_grid_search_on_dask_matches_default_backend(digits, default_backend_searches):
     distributed = pytest.importorskip("distributed")
     with (
@@ -97,6 +98,7 @@ def test_grid_search_on_dask_matches_default_backend(digits, default_backend_sea
     _assert_same_searches(results, default_backend_searches)
 
 
+@pytest.mark.slow
 def test_grid_search_on_ray_matches_default_backend(digits, default_backend_searches):
     ray = pytest.importorskip("ray")
     from ray.util.joblib import register_ray
@@ -284,6 +286,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_torchrun_classifier_same_weights_on_both_ranks_and_quality(
     digits, tmp_path, one_thread
 ):
@@ -299,6 +302,7 @@ def test_torchrun_classifier_same_weights_on_both_ranks_and_quality(
     assert two_ranks > one_process - 0.03, (two_ranks, one_process)
 
 
+@pytest.mark.slow
 def test_torchrun_transformer_same_weights_on_both_ranks_and_quality(
     digits, tmp_path, one_thread
 ):
