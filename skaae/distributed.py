@@ -66,7 +66,13 @@ def _ensure_process_group(estimator, backend: str | None) -> None:
             "`torchrun --nproc_per_node=2 script.py`) or call "
             "torch.distributed.init_process_group first."
         )
-    dist.init_process_group(backend=backend or _backend_for(estimator))
+    backend = backend or _backend_for(estimator)
+    if backend == "nccl":
+        # NCCL's collectives (barrier, all_gather_object) run on the current
+        # GPU: make it this rank's.
+        local_rank = int(os.environ.get("LOCAL_RANK", 0))
+        torch.cuda.set_device(local_rank % torch.cuda.device_count())
+    dist.init_process_group(backend=backend)
 
 
 def shard(X, *, rank: int | None = None, world_size: int | None = None):
