@@ -274,6 +274,13 @@ print(json.dumps({"seconds": seconds,
 """
 
 
+def _child_env() -> dict:
+    """Environment of the child processes: one torch thread, this checkout."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
 def _last_json(text: str) -> dict:
     import json
 
@@ -299,8 +306,7 @@ def part_data_parallel(args) -> dict:
         f"{len(X_test)} test rows; {args.repeats} rounds",
         flush=True,
     )
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
+    env = _child_env()
     variants = {
         f"1 process, {os.cpu_count()} threads": ("one", os.cpu_count()),
         "1 process, 1 thread": ("one", 1),
@@ -412,8 +418,7 @@ def part_digits_quality(args) -> dict:
         f"({n_labels} labels) test accuracy, defaults; seeds {args.seeds}",
         flush=True,
     )
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
+    env = _child_env()
     scores: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path, script = Path(tmp) / "data.npz", Path(tmp) / "quality.py"

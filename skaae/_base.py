@@ -8,7 +8,6 @@ The torch side lives in ``_model``, ``_networks`` and ``_training``.
 from __future__ import annotations
 
 import numbers
-import os
 import warnings
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ from ._model import AdversarialAutoencoder
 from ._neighbors import nearest_neighbors
 from ._networks import _ACTIVATIONS, ENCODERS
 from ._onnx import ONNX_PARTS, write_onnx
-from ._parallel import DataParallel
+from ._parallel import DataParallel, rank_device
 from ._training import (
     VALIDATION_RECONSTRUCTION_KEY,
     SparseRows,
@@ -120,14 +119,6 @@ def resolve_device(device) -> torch.device:
 
 
 PRECISIONS = ("float32", "bfloat16")
-
-
-def _rank_device(device: torch.device) -> torch.device:
-    """A data-parallel rank's GPU: the one of its local rank (torchrun's)."""
-    if device.type != "cuda" or device.index is not None:
-        return device
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    return torch.device("cuda", local_rank % torch.cuda.device_count())
 
 
 def check_precision(precision: str, device: torch.device) -> str:
@@ -431,7 +422,7 @@ class _BaseAAE(BaseEstimator):
         else:
             device = resolve_device(self.device)
             if data_parallel:
-                device = _rank_device(device)
+                device = rank_device(device)
             known_classes = self._first_call_classes(classes) if incremental else None
         parallel = DataParallel(device) if data_parallel else None
         if parallel is not None and y is not None and known_classes is None:

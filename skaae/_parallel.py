@@ -18,11 +18,20 @@ paying for it. The collective is the same (``all_reduce`` over gloo or NCCL).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 
 import numpy as np
 import torch
 import torch.distributed as dist
+
+
+def rank_device(device: torch.device) -> torch.device:
+    """A rank's GPU for ``"cuda"`` without an index: its local rank's."""
+    if device.type != "cuda" or device.index is not None:
+        return device
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    return torch.device("cuda", local_rank % torch.cuda.device_count())
 
 
 class DataParallel:
@@ -56,31 +65,30 @@ class DataParallel:
         Parameters without a gradient keep none (they are the same on every
         rank, since every rank runs the same graph).
         """
-        grads = [p.grad for p in params if p.grad is not None]
-        if not grads:
-            return
-        flat = torch.cat([g.reshape(-1) for g in grads])
-        dist.all_reduce(flat)
-        flat /= self.world_size
-        offset = 0
-        for g in grads:
-            n = g.numel()
-            g.copy_(flat[offset : offset + n].view_as(g))
-            offset += n
+        self._average_in_place([p.grad for p in params if p.grad is not None])
 
     def average_optimizer_gradients(self, optimizer: torch.optim.Optimizer) -> None:
         self.average_gradients(p for g in optimizer.param_groups for p in g["params"])
 
     def average_buffers(self, module: torch.nn.Module) -> None:
         """Mean of the floating buffers (batch-norm statistics) over ranks."""
-        buffers = [b for b in module.buffers() if b.is_floating_point()]
-        if buffers:
-            self.average_gradients(_AsGrad(b) for b in buffers)
+        self._average_in_place([b for b in module.buffers() if b.is_floating_point()])
+
+    def _average_in_place(self, tensors: list[torch.Tensor]) -> None:
+        if not tensors:
+            return
+        flat = torch.cat([t.reshape(-1) for t in tensors])
+        dist.all_reduce(flat)
+        flat /= self.world_size
+        offset = 0
+        for t in tensors:
+            n = t.numel()
+            t.copy_(flat[offset : offset + n].view_as(t))
+            offset += n
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Mean over the ranks of a vector of floats (NaN where any is NaN)."""
         t = torch.as_tensor(np.asarray(values, dtype=np.float64), device=self.device)
-        t = t.to(torch.float64)
         dist.all_reduce(t)
         return (t / self.world_size).cpu().numpy()
 
@@ -107,10 +115,3 @@ class DataParallel:
     def batches_per_epoch(self, n_samples: int, batch_size: int) -> int:
         """The most mini-batches any rank's shard needs: every rank runs it."""
         return self.max_int(math.ceil(n_samples / batch_size))
-
-
-class _AsGrad:
-    """A tensor presented as a parameter whose gradient is itself."""
-
-    def __init__(self, tensor: torch.Tensor) -> None:
-        self.grad = tensor

@@ -43,6 +43,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ._parallel import DataParallel, rank_device
+
 __all__ = ["fit", "partial_fit", "shard", "main"]
 
 
@@ -70,8 +72,7 @@ def _ensure_process_group(estimator, backend: str | None) -> None:
     if backend == "nccl":
         # NCCL's collectives (barrier, all_gather_object) run on the current
         # GPU: make it this rank's.
-        local_rank = int(os.environ.get("LOCAL_RANK", 0))
-        torch.cuda.set_device(local_rank % torch.cuda.device_count())
+        torch.cuda.set_device(rank_device(torch.device("cuda")))
     dist.init_process_group(backend=backend)
 
 
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.target:
         y = shard(_load(args.target), rank=rank, world_size=world_size)
     fit(estimator, np.asarray(X), None if y is None else np.asarray(y))
-    n_rows = int(_all_reduce_sum(X.shape[0]))
+    n_rows = DataParallel(estimator.device_).sum_int(X.shape[0])
     if rank == 0:
         if args.output.endswith(".skops"):
             import skops.io
@@ -226,16 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     dist.barrier()
     dist.destroy_process_group()
     return 0
-
-
-def _all_reduce_sum(value: int) -> int:
-    # On the CPU: gloo's, or NCCL's when the group is NCCL only.
-    device = "cuda" if dist.get_backend() == "nccl" else "cpu"
-    if device == "cuda":
-        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    t = torch.tensor([value], dtype=torch.int64, device=device)
-    dist.all_reduce(t)
-    return int(t.item())
 
 
 if __name__ == "__main__":
