@@ -664,13 +664,21 @@ def log_odds(log_weights: np.ndarray) -> np.ndarray:
 
 
 def aae_logits(model: AAEClusterer, X: np.ndarray) -> np.ndarray:
-    """The category head's logits, in float64 (``predict_proba`` is their softmax)."""
+    """Cluster log-weights in float64 (``predict_proba`` is their softmax).
+
+    The head's logits, with the units merged into one cluster added up
+    (``logsumexp``), as ``predict_proba`` adds their probabilities.
+    """
     X = model._check_X(X)
     model.module_.eval()
     with torch.no_grad():
-        return model._map_batches(
+        logits = model._map_batches(
             lambda x: model.module_.encoder.encode(x)[1], model._to_device(X)
         )
+    merge = model.cluster_of_subcluster_
+    return np.column_stack(
+        [logsumexp(logits[:, merge == k], axis=1) for k in range(model.n_clusters)]
+    )
 
 
 def assign(name: str, model, X: np.ndarray, training: bool = False):

@@ -276,8 +276,16 @@ class _BaseAAE(BaseEstimator):
         # each class onto its own mode.
         return _REG_LR_RATIO_CONDITIONED if conditioned else _REG_LR_RATIO_UNCONDITIONED
 
-    def _finish_fit(self, X: np.ndarray) -> None:
+    def _finish_fit(self, plan: _FitPlan) -> None:
         """Fitted attributes derived from the trained model (subclass hook)."""
+
+    def _needs_neighbor_graph(self) -> bool:
+        """Whether the fit needs the neighbour graph beyond the loss terms."""
+        return False
+
+    def _onnx_proba_map(self) -> np.ndarray | None:
+        """Matrix from the head's softmax to ``predict_proba`` (subclass hook)."""
+        return None
 
     def _n_init(self, n_samples: int) -> int:
         """How many models to train, keeping the best (subclass hook)."""
@@ -503,6 +511,7 @@ class _BaseAAE(BaseEstimator):
             config.neighbor_weight > 0
             or config.category_neighbor_weight > 0
             or n_init > 1
+            or self._needs_neighbor_graph()
         ):
             # Built once per call, on the rows the call trains on; it also
             # scores the restarts. A data-parallel rank sees a thinner sample
@@ -714,7 +723,7 @@ class _BaseAAE(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
         self._n_features_out = self.n_components
-        self._finish_fit(plan.X)
+        self._finish_fit(plan)
         if interrupted:
             restarts = (
                 f" (the best of the {len(candidates)} restarts run)"
@@ -932,7 +941,7 @@ class _BaseAAE(BaseEstimator):
         """
         check_is_fitted(self)
         _check_option("part", part, ONNX_PARTS)
-        return write_onnx(self.module_, path, part)
+        return write_onnx(self.module_, path, part, proba_map=self._onnx_proba_map())
 
     # The pickled state holds no torch objects: the networks as the plain
     # values that rebuild them plus their weights as NumPy arrays, and the

@@ -14,6 +14,7 @@ import os
 import warnings
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -26,15 +27,21 @@ class _EncoderGraph(nn.Module):
     """``X -> codes`` (what ``transform`` returns) and, with a category head,
     ``proba`` (what ``predict_proba`` returns)."""
 
-    def __init__(self, model: AdversarialAutoencoder) -> None:
+    def __init__(
+        self, model: AdversarialAutoencoder, proba_map: torch.Tensor | None
+    ) -> None:
         super().__init__()
         self.model = model
+        self.proba_map = proba_map
 
     def forward(self, x: torch.Tensor):
         z, logits = self.model.encoder.encode(x)
         if logits is None:
             return z
         proba = torch.softmax(logits, dim=1)
+        if self.proba_map is not None:
+            # Merged sub-clusters (AAEClusterer): their probabilities add up.
+            proba = proba @ self.proba_map
         heads = self.model.cluster_heads
         codes = z if heads is None else z + proba @ heads
         return codes, proba
@@ -67,9 +74,17 @@ def _quiet():
 
 
 def write_onnx(
-    model: AdversarialAutoencoder, path: str | os.PathLike, part: str
+    model: AdversarialAutoencoder,
+    path: str | os.PathLike,
+    part: str,
+    *,
+    proba_map: np.ndarray | None = None,
 ) -> str:
-    """Write ``part`` of ``model`` to ``path``; return the exporter used."""
+    """Write ``part`` of ``model`` to ``path``; return the exporter used.
+
+    ``proba_map``: a matrix the head's softmax is multiplied by to give the
+    ``proba`` output (the merge of an over-clustered head), or None.
+    """
     try:
         import onnx  # noqa: F401 - both exporters need it
     except ImportError:
@@ -80,7 +95,12 @@ def write_onnx(
     model = copy.deepcopy(model).float().cpu().eval()
     kwargs = model.init_kwargs
     if part == "encoder":
-        graph = _EncoderGraph(model)
+        graph = _EncoderGraph(
+            model,
+            None
+            if proba_map is None
+            else torch.as_tensor(proba_map, dtype=torch.float32),
+        )
         width = kwargs["n_features"]
         inputs = ["X"]
         outputs = ["codes", "proba"] if kwargs["n_categories"] else ["codes"]

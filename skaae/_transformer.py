@@ -481,7 +481,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             return 0.5
         return super()._auto_regularization_ratio(conditioned)
 
-    def _finish_fit(self, X: np.ndarray) -> None:
+    def _finish_fit(self, plan) -> None:
         if self.n_clusters is not None:
             self.cluster_heads_ = (
                 self.module_.cluster_heads.detach().cpu().numpy().astype(np.float64)

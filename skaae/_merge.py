@@ -1,0 +1,163 @@
+"""Merging the sub-clusters of an over-clustered category head.
+
+``AAEClusterer`` trains a category head with more units (sub-clusters) than
+the clusters asked for, then merges them along the neighbour graph of the
+training rows: two sub-clusters whose rows are often each other's nearest
+neighbours belong together. The affinity of sub-clusters ``i`` and ``j`` is
+the number of graph edges between them over ``sqrt(size_i * size_j)``, and
+spectral clustering of that small matrix gives the merge. The inputs are
+sums over rows, so the shards of a data-parallel fit add theirs up first.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import SpectralClustering
+
+
+@dataclass
+class SubclusterStatistics:
+    """Sums over the training rows that decide a merge.
+
+    Attributes
+    ----------
+    edges : ndarray of shape (n_subclusters, n_subclusters)
+        Neighbour-graph edges from rows of sub-cluster ``i`` to rows of
+        sub-cluster ``j``.
+    sizes : ndarray of shape (n_subclusters,)
+        Rows whose most probable unit is each sub-cluster.
+    mass : ndarray of shape (n_subclusters, n_subclusters)
+        ``mass[i, j]``: probability of unit ``j`` summed over the rows of
+        sub-cluster ``i`` (it places the units no row chose).
+    """
+
+    edges: np.ndarray
+    sizes: np.ndarray
+    mass: np.ndarray
+
+    @classmethod
+    def from_proba(cls, proba: np.ndarray, neighbors: np.ndarray):
+        n_units = proba.shape[1]
+        labels = proba.argmax(1)
+        edges = np.zeros((n_units, n_units))
+        np.add.at(
+            edges, (np.repeat(labels, neighbors.shape[1]), labels[neighbors].ravel()), 1
+        )
+        sizes = np.bincount(labels, minlength=n_units).astype(float)
+        mass = np.zeros((n_units, n_units))
+        np.add.at(mass, labels, proba)
+        return cls(edges, sizes, mass)
+
+    def to_vector(self) -> np.ndarray:
+        return np.concatenate([self.edges.ravel(), self.sizes, self.mass.ravel()])
+
+    @classmethod
+    def from_vector(cls, vector: np.ndarray, n_units: int):
+        square = n_units * n_units
+        return cls(
+            vector[:square].reshape(n_units, n_units),
+            vector[square : square + n_units],
+            vector[square + n_units :].reshape(n_units, n_units),
+        )
+
+
+def merge_subclusters(
+    stats: SubclusterStatistics, n_clusters: int, previous: np.ndarray | None = None
+) -> np.ndarray:
+    """Cluster of each sub-cluster.
+
+    Parameters
+    ----------
+    stats : SubclusterStatistics
+        Sums over the training rows.
+    n_clusters : int
+        Clusters wanted.
+    previous : ndarray of shape (n_subclusters,) or None
+        The merge of an earlier call (``warm_start``, ``partial_fit``): the
+        new clusters are numbered to agree with it as far as possible.
+
+    Returns
+    -------
+    merge : ndarray of shape (n_subclusters,), dtype int64
+        Values in ``[0, n_clusters)``. Every cluster gets at least one
+        sub-cluster; a cluster gets no training row only when fewer than
+        ``n_clusters`` sub-clusters were used.
+    """
+    n_units = stats.sizes.shape[0]
+    used = np.flatnonzero(stats.sizes > 0)
+    merge = np.full(n_units, -1, dtype=np.int64)
+    if n_clusters == 1:
+        merge[:] = 0
+    elif len(used) <= n_clusters:
+        merge[used] = np.arange(len(used))
+    else:
+        edges = stats.edges[np.ix_(used, used)]
+        edges = edges + edges.T
+        size = stats.sizes[used]
+        affinity = edges / np.sqrt(np.outer(size, size))
+        with warnings.catch_warnings():
+            # Sub-clusters that no edge links are fine: spectral clustering
+            # then separates them, which is the right merge.
+            warnings.simplefilter("ignore", UserWarning)
+            merge[used] = SpectralClustering(
+                n_clusters, affinity="precomputed", random_state=0
+            ).fit_predict(affinity)
+        # k-means on the spectral embedding can leave a cluster empty: it
+        # takes the smallest unit of a cluster that has several.
+        for cluster in np.setdiff1d(np.arange(n_clusters), merge[used]):
+            counts = np.bincount(merge[used], minlength=n_clusters)
+            shared = used[counts[merge[used]] > 1]
+            merge[shared[np.argmin(stats.sizes[shared])]] = cluster
+    unused = np.flatnonzero(merge < 0)
+    if len(unused):
+        # Clusters left without a unit (fewer units used than clusters) take
+        # the unused units with the most probability first, so that every
+        # cluster can be predicted and decoded; the other unused units join
+        # the cluster whose rows give them the most probability.
+        empty = np.setdiff1d(np.arange(n_clusters), merge[merge >= 0])
+        total_mass = stats.mass.sum(0)[unused]
+        order = unused[np.argsort(-total_mass, kind="stable")]
+        merge[order[: len(empty)]] = empty
+        rest = order[len(empty) :]
+        if len(rest):
+            cluster_mass = np.zeros((n_clusters, n_units))
+            np.add.at(cluster_mass, merge[used], stats.mass[used])
+            merge[rest] = cluster_mass[:, rest].argmax(0)
+    if previous is not None:
+        merge = _align(merge, previous, stats.sizes + 1e-9, n_clusters)
+    return merge
+
+
+def _align(
+    merge: np.ndarray, previous: np.ndarray, weight: np.ndarray, n_clusters: int
+) -> np.ndarray:
+    """Renumber ``merge`` to share the most row weight with ``previous``."""
+    overlap = np.zeros((n_clusters, n_clusters))
+    np.add.at(overlap, (merge, previous), weight)
+    new, old = linear_sum_assignment(-overlap)
+    renumber = np.empty(n_clusters, dtype=np.int64)
+    renumber[new] = old
+    return renumber[merge]
+
+
+def kept_edge_share(stats: SubclusterStatistics, merge: np.ndarray) -> float:
+    """Share of neighbour-graph edges whose two ends share a merged cluster."""
+    same = merge[:, None] == merge[None, :]
+    total = stats.edges.sum()
+    return float(stats.edges[same].sum() / total) if total else 0.0
+
+
+def principal_subclusters(
+    stats: SubclusterStatistics, merge: np.ndarray, n_clusters: int
+) -> np.ndarray:
+    """Each cluster's largest sub-cluster: the unit it is decoded with."""
+    score = stats.sizes + 1e-9 * stats.mass.sum(0)
+    principal = np.empty(n_clusters, dtype=np.int64)
+    for cluster in range(n_clusters):
+        members = np.flatnonzero(merge == cluster)
+        principal[cluster] = members[np.argmax(score[members])]
+    return principal
