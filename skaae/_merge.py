@@ -3,20 +3,26 @@
 ``AAEClusterer`` trains a category head with more units (sub-clusters) than
 the clusters asked for, then merges them along the neighbour graph of the
 training rows: two sub-clusters whose rows are often each other's nearest
-neighbours belong together. The affinity of sub-clusters ``i`` and ``j`` is
-the number of graph edges between them over ``sqrt(size_i * size_j)``, and
-spectral clustering of that small matrix gives the merge. The inputs are
-sums over rows, so the shards of a data-parallel fit add theirs up first.
+neighbours belong together. The graph is contracted to the sub-clusters
+(edge counts between them) and merged greedily, the join that raises the
+modularity most first, down to the clusters asked for. The inputs are sums
+over rows, so the shards of a data-parallel fit add theirs up first.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import SpectralClustering
+
+# Modularity resolution of the merge (1 is Newman's modularity; lower
+# values let large groups join). Measured over the saved head outputs of
+# 15 fits (mean Hungarian accuracy / NMI, see the user guide): 0.75 kept
+# digits (0.901 / 0.871) near 1.0 (0.918 / 0.880) and tied on the digits
+# benchmark split and unbalanced digits, where 1.0 broke the 80 % class of
+# blobs-unbalanced into pieces (0.421 / 0.292 against 0.542 / 0.461).
+_RESOLUTION = 0.75
 
 
 @dataclass
@@ -95,23 +101,9 @@ def merge_subclusters(
     elif len(used) <= n_clusters:
         merge[used] = np.arange(len(used))
     else:
-        edges = stats.edges[np.ix_(used, used)]
-        edges = edges + edges.T
-        size = stats.sizes[used]
-        affinity = edges / np.sqrt(np.outer(size, size))
-        with warnings.catch_warnings():
-            # Sub-clusters that no edge links are fine: spectral clustering
-            # then separates them, which is the right merge.
-            warnings.simplefilter("ignore", UserWarning)
-            merge[used] = SpectralClustering(
-                n_clusters, affinity="precomputed", random_state=0
-            ).fit_predict(affinity)
-        # k-means on the spectral embedding can leave a cluster empty: it
-        # takes the smallest unit of a cluster that has several.
-        for cluster in np.setdiff1d(np.arange(n_clusters), merge[used]):
-            counts = np.bincount(merge[used], minlength=n_clusters)
-            shared = used[counts[merge[used]] > 1]
-            merge[shared[np.argmin(stats.sizes[shared])]] = cluster
+        merge[used] = _greedy_modularity(
+            stats.edges[np.ix_(used, used)], n_clusters, _RESOLUTION
+        )
     unused = np.flatnonzero(merge < 0)
     if len(unused):
         # Clusters left without a unit (fewer units used than clusters) take
@@ -130,6 +122,36 @@ def merge_subclusters(
     if previous is not None:
         merge = _align(merge, previous, stats.sizes + 1e-9, n_clusters)
     return merge
+
+
+def _greedy_modularity(edges: np.ndarray, n_clusters: int, resolution: float):
+    """Join the two groups whose merge raises the graph's modularity most.
+
+    Newman's agglomerative scheme on the graph contracted to sub-clusters:
+    groups ``i`` and ``j`` gain ``e_ij - resolution * a_i * a_j``, with
+    ``e_ij`` the share of edge ends between them and ``a_i`` the share
+    touching ``i``; joins continue, the best first, until ``n_clusters``
+    groups remain (joins that lower the modularity included).
+    """
+    weights = edges + edges.T
+    total = weights.sum()
+    if total == 0:
+        weights, total = np.ones_like(weights), weights.size
+    weights = weights / total
+    groups = np.arange(weights.shape[0])
+    alive = list(range(weights.shape[0]))
+    while len(alive) > n_clusters:
+        sub = weights[np.ix_(alive, alive)]
+        ends = sub.sum(1)
+        gain = sub - resolution * np.outer(ends, ends)
+        np.fill_diagonal(gain, -np.inf)
+        i, j = np.unravel_index(np.argmax(gain), gain.shape)
+        keep, drop = alive[i], alive[j]
+        weights[keep] += weights[drop]
+        weights[:, keep] += weights[:, drop]
+        groups[groups == drop] = keep
+        alive.remove(drop)
+    return np.searchsorted(alive, groups)
 
 
 def _align(

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -93,13 +94,17 @@ def test_balance_keeps_clusters_in_use(digits):
     # categories without labels; the balance penalty keeps all of them.
     X, _ = digits
     kw = dict(n_clusters=10, max_iter=30, n_init=1, random_state=0)
-    paper = AAEClusterer(balance_weight=0.0, **kw).fit(X)
+    with pytest.warns(ConvergenceWarning) as caught:
+        paper = AAEClusterer(balance_weight=0.0, **kw).fit(X)
     balanced = AAEClusterer(**kw).fit(X)
     used_paper = len(np.unique(paper.labels_))
     used_balanced = len(np.unique(balanced.labels_))
     print(f"clusters used: balance_weight=0 {used_paper}, default {used_balanced}")
     assert used_balanced == 10
     assert used_paper < used_balanced
+    # The collapse does not go unnoticed: fit names the empty clusters.
+    empty = f"{10 - used_paper} of the n_clusters=10 clusters got no training"
+    assert any(empty in str(w.message) for w in caught)
 
 
 def test_restarts_keep_the_model_whose_clusters_follow_the_graph(digits):
