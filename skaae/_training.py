@@ -78,9 +78,6 @@ class TrainingConfig:
     cluster_head_distance: float = 0.0
     neighbor_weight: float = 0.0
     category_neighbor_weight: float = 0.0
-    # Units x clusters 0/1 matrix: the agreement term then asks a row and
-    # its neighbour to share a merged cluster rather than a unit.
-    category_merge: torch.Tensor | None = None
     neighbor_scale: float = 1.0
     n_neighbors: int = 15
     n_negatives: int = 5
@@ -719,12 +716,8 @@ class TrainingSession:
                         rep, rep_nb, config.neighbor_scale, config.n_negatives
                     )
                 if agree_weight > 0:
-                    y_row = torch.softmax(logits_y, dim=1)
-                    if config.category_merge is not None:
-                        y_row = y_row @ config.category_merge
-                        y_nb = y_nb @ config.category_merge
                     loss_nb = loss_nb + agree_weight * category_agreement_loss(
-                        y_row, y_nb
+                        torch.softmax(logits_y, dim=1), y_nb
                     )
                 loss_ae = loss_ae + loss_nb
             heads = model.cluster_heads
