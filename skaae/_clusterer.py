@@ -207,7 +207,7 @@ class AAEClusterer(
         paper's Figure 9).
     n_subclusters_ : int
         Units of the category head (``n_subclusters`` resolved).
-    cluster_of_subcluster_ : ndarray of shape (n_subclusters_,)
+    cluster_of_subcluster_ : ndarray of shape (`n_subclusters_`,)
         Cluster each unit of the category head was merged into.
     principal_subcluster_ : ndarray of shape (n_clusters,)
         Each cluster's largest sub-cluster (most training rows): the unit
