@@ -25,9 +25,9 @@ from ._merge import (
 # category discriminator wins (accuracy 0.96) and the clusters stay soft.
 _CLUSTER_REG_LR_RATIO = 1.0
 # n_init="auto" without over-clustering: restarts where a fit is cheap
-# (digits, 1,797 rows: 3 fits in about 90 s on one quiet core). With the
-# merge they did not pay (digits seeds 0-2: 0.844, 0.936, 0.943 against
-# 0.864, 0.939, 0.943 for one fit), so one fit.
+# (digits, 1,797 rows: 3 fits in about 90 s on one quiet core). With a
+# merge they did not pay (digits seeds 0-2, spectral merge: 0.844, 0.936,
+# 0.943 against 0.864, 0.939, 0.943 for one fit), so one fit.
 _AUTO_N_INIT_MAX_SAMPLES = 5000
 # n_subclusters="auto": the head has twice the clusters' units, merged along
 # the neighbour graph after training. Measured on digits (10 clusters, seeds
