@@ -39,11 +39,12 @@ class _EncoderGraph(nn.Module):
         if logits is None:
             return z
         proba = torch.softmax(logits, dim=1)
-        if self.proba_map is not None:
-            # Merged sub-clusters (AAEClusterer): their probabilities add up.
-            proba = proba @ self.proba_map
         heads = self.model.cluster_heads
         codes = z if heads is None else z + proba @ heads
+        if self.proba_map is not None:
+            # Merged sub-clusters (AAEClusterer): their probabilities add up.
+            # Only the proba output is merged; the codes read the units.
+            proba = proba @ self.proba_map
         return codes, proba
 
 
