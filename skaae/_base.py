@@ -159,6 +159,8 @@ def _check_option(name: str, value, options) -> None:
 
 
 def _check_layer_sizes(name: str, value) -> tuple[int, ...]:
+    if isinstance(value, str):
+        raise ValueError(f"{name} must be an int or a sequence of ints, got {value!r}.")
     sizes = (value,) if isinstance(value, numbers.Integral) else value
     try:
         sizes = tuple(sizes)
@@ -275,6 +277,10 @@ class _BaseAAE(BaseEstimator):
         # labels the conditioned discriminator needs the faster pace to pull
         # each class onto its own mode.
         return _REG_LR_RATIO_CONDITIONED if conditioned else _REG_LR_RATIO_UNCONDITIONED
+
+    def _auto_hidden_layer_sizes(self) -> tuple[int, ...]:
+        """The hidden layers ``hidden_layer_sizes="auto"`` stands for."""
+        return (256, 256)
 
     def _finish_fit(self, plan: _FitPlan) -> None:
         """Fitted attributes derived from the trained model (subclass hook)."""
@@ -416,7 +422,15 @@ class _BaseAAE(BaseEstimator):
         self._validate_params()
         X = self._validate_X_fit(X, reset=not continuing)
         n_samples = X.shape[0]
-        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        hidden = self.hidden_layer_sizes
+        if isinstance(hidden, str):
+            if hidden != "auto":
+                raise ValueError(
+                    "hidden_layer_sizes must be 'auto', an int or a sequence of "
+                    f"ints, got {hidden!r}."
+                )
+            hidden = self._auto_hidden_layer_sizes()
+        hidden = _check_layer_sizes("hidden_layer_sizes", hidden)
         critic_hidden = (
             hidden
             if self.discriminator_hidden_layer_sizes is None

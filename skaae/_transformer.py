@@ -57,8 +57,13 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         noise; ``transform`` returns the average code over 16 noise vectors
         that are fixed when the model is built, so it is deterministic and a
         sample's code does not depend on the rest of the batch.
-    hidden_layer_sizes : int or tuple of int, default=(256, 256)
-        Hidden layers of the encoder; the decoder mirrors them.
+    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
+        Hidden layers of the encoder; the decoder mirrors them (and the
+        discriminator, unless ``discriminator_hidden_layer_sizes`` is set).
+        ``"auto"`` is ``(256, 256, 256, 256)``, or ``(256, 256)`` with
+        ``n_clusters``. The four layers keep more neighbourhoods in a map than
+        the classifier's and clusterer's two, while two suit the cluster
+        heads better (figures in the user guide, "Network depth").
     discriminator_hidden_layer_sizes : int, tuple of int or None, default=None
         Hidden layers of the discriminator; ``None`` uses
         ``hidden_layer_sizes``.
@@ -261,7 +266,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         *,
         prior="gaussian",
         encoder: str = "deterministic",
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes="auto",
         discriminator_hidden_layer_sizes=None,
         activation: str = "relu",
         dropout: float = 0.0,
@@ -433,6 +438,13 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             return targets
         targets.classes, targets.labels = classes, codes
         return targets
+
+    def _auto_hidden_layer_sizes(self) -> tuple[int, ...]:
+        # Measured (2-D 5-NN accuracy of new points, seeds 0-2): four layers
+        # lift the plain map (digits 0.925 against 0.895, the 20-class table
+        # and UCI letter by 0.1 or more) but not the cluster-head map (digits
+        # 0.803 against 0.861, 5-fold CV): see the user guide.
+        return (256,) * 4 if self.n_clusters is None else (256, 256)
 
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         weight = self.neighbor_weight

@@ -40,6 +40,20 @@ def test_fitted_attributes(small_data):
     assert aae.hidden_layer_sizes == (16,) and aae.prior == "gaussian"
 
 
+def test_auto_hidden_layer_sizes(small_data):
+    def hidden_widths(aae):
+        linears = [
+            m for m in aae.module_.encoder.modules() if isinstance(m, torch.nn.Linear)
+        ]
+        return [m.out_features for m in linears[:-1]]
+
+    plain = AAETransformer(max_iter=1, random_state=0).fit(small_data)
+    assert plain.hidden_layer_sizes == "auto"
+    assert hidden_widths(plain) == [256] * 4
+    heads = AAETransformer(n_clusters=2, max_iter=1, random_state=0).fit(small_data)
+    assert hidden_widths(heads) == [256] * 2
+
+
 def test_shapes_of_every_method(small_data):
     aae = AAETransformer(n_components=3, **FAST).fit(small_data)
     Z = aae.transform(small_data)
@@ -191,6 +205,8 @@ def test_bad_X(no_training, X, message):
         ({"regularization_learning_rate": "fast"}, TypeError, "must be a float"),
         ({"loss": "l1"}, ValueError, "loss must be one of"),
         ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": "deep"}, ValueError, "must be 'auto', an int"),
+        ({"discriminator_hidden_layer_sizes": "auto"}, ValueError, "sequence of"),
         ({"prior": "swiss_roll", "n_components": 3}, ValueError, "swiss roll"),
         ({"prior": GaussianMixturePrior(3)}, ValueError, "n_components=3"),
         ({"prior": lambda n, rs: np.zeros((n, 3))}, ValueError, "shape"),
