@@ -47,11 +47,17 @@ def test_auto_hidden_layer_sizes(small_data):
         ]
         return [m.out_features for m in linears[:-1]]
 
-    plain = AAETransformer(max_iter=1, random_state=0).fit(small_data)
-    assert plain.hidden_layer_sizes == "auto"
-    assert hidden_widths(plain) == [256] * 4
-    heads = AAETransformer(n_clusters=2, max_iter=1, random_state=0).fit(small_data)
-    assert hidden_widths(heads) == [256] * 2
+    # Four layers with the map term, two without it.
+    for params, widths in [
+        ({}, [256] * 4),
+        ({"neighbor_weight": 0.0}, [256] * 2),
+        ({"prior": "uniform"}, [256] * 2),
+        ({"n_clusters": 2}, [256] * 2),
+        ({"n_clusters": 2, "neighbor_weight": 1.0}, [256] * 4),
+    ]:
+        aae = AAETransformer(max_iter=1, random_state=0, **params).fit(small_data)
+        assert aae.hidden_layer_sizes == "auto"
+        assert hidden_widths(aae) == widths, params
 
 
 def test_shapes_of_every_method(small_data):
