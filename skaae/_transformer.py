@@ -459,15 +459,11 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         """Whether ``neighbor_weight`` switches the map term on."""
         weight = self.neighbor_weight
         if isinstance(weight, str):
-            return (
-                weight == "auto"
-                and self._auto_map_term_prior()
-                and self.n_clusters is None
-            )
+            # "auto": only with the Gaussian prior and no cluster heads (see
+            # _extra_config).
+            gaussian = isinstance(self.prior, str) and self.prior == "gaussian"
+            return weight == "auto" and gaussian and self.n_clusters is None
         return isinstance(weight, numbers.Real) and weight > 0
-
-    def _auto_map_term_prior(self) -> bool:
-        return isinstance(self.prior, str) and self.prior == "gaussian"
 
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         weight = self.neighbor_weight
@@ -479,13 +475,12 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             # at 0.1 (0.3 no better). Only for the Gaussian prior: its
             # repulsion pushed codes past the edges of the uniform prior
             # (prior_distance_ 46 times the reference on digits).
-            gaussian = self._auto_map_term_prior()
             weight = (
                 min(
                     _NEIGHBOR_WEIGHT_PER_VARIANCE * _mean_feature_variance(X),
                     _NEIGHBOR_WEIGHT_MAX,
                 )
-                if gaussian and self.n_clusters is None
+                if self._map_term_on()
                 else 0.0
             )
         neighbor = {
