@@ -710,8 +710,7 @@ class _BaseAAE(BaseEstimator):
         # batch size, and a sample's output must not depend on which other
         # samples it is predicted with.
         module = module.double()
-        X_t = plan.data.X
-        X_t = X_t.to(torch.float64) if isinstance(X_t, SparseRows) else X_t.double()
+        X_t = plan.data.X.double()
         distance, reference = self._prior_match(
             module, X_t, plan.prior, plan.data.prior_labels, plan.rng
         )

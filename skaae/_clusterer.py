@@ -11,6 +11,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import ClassifierTags
 
 from ._base import _BaseAAE, _check_float, _check_int, _Targets
 from ._merge import (
@@ -259,10 +260,6 @@ class AAEClusterer(
     ((1797,), (10, 64))
     """
 
-    # Dense input only: scikit-learn's estimator checks cannot yet test the
-    # predict_proba of a clusterer on sparse input.
-    _accept_sparse = False
-
     def __init__(
         self,
         n_clusters: int = 16,
@@ -339,7 +336,7 @@ class AAEClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : None
             Ignored.
@@ -364,7 +361,7 @@ class AAEClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
         y : None
             Ignored.
@@ -492,7 +489,7 @@ class AAEClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -510,7 +507,7 @@ class AAEClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -528,7 +525,7 @@ class AAEClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -573,7 +570,7 @@ class AAEClusterer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data to reconstruct.
         y : None
             Ignored.
@@ -588,4 +585,8 @@ class AAEClusterer(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # predict_proba gives one column per cluster, as a multi-class
+        # classifier's gives one per class; scikit-learn's sparse-input check
+        # reads these tags for any estimator with predict_proba.
+        tags.classifier_tags = ClassifierTags(multi_class=True)
         return tags

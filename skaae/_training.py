@@ -211,6 +211,10 @@ class SparseRows:
         copy._values = self._values.to(dtype)
         return copy
 
+    def double(self) -> SparseRows:
+        """The same rows in float64, as ``Tensor.double`` gives dense rows."""
+        return self.to(torch.float64)
+
 
 def _to_numpy(value):
     """A copy of a (nested) optimiser state with NumPy arrays for tensors."""

@@ -16,8 +16,10 @@ FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
 
 
 # One fit rather than the default three restarts keeps the checks' many small
-# fits fast (test_restarts_... covers n_init).
-@parametrize_with_checks([AAEClusterer(n_init=1)])
+# fits fast (test_restarts_... covers n_init). Four clusters: the checks' data
+# have four classes, and the sparse-input check expects predict_proba to give
+# one column for each.
+@parametrize_with_checks([AAEClusterer(n_init=1, n_clusters=4)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
