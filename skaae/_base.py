@@ -39,6 +39,7 @@ from ._training import (
     TrainingData,
     TrainingSession,
     reconstruction_loss,
+    row_keys,
 )
 from .metrics import energy_distance
 from .priors import BasePrior, _resolve_prior
@@ -48,6 +49,10 @@ _MAX_DIAGNOSTIC_SAMPLES = 2000
 # perfect match would be on average (on digits, good fits score 1-10 times).
 _PRIOR_MISMATCH_FACTOR = 25.0
 _ENCODE_BATCH = 8192
+# partial_fit with a neighbour graph keeps a uniform sample of this many rows
+# of the earlier calls, where the chunks' rows find neighbours (float32 on
+# 784 features: 16 MB, saved with the model).
+_STREAM_SAMPLE_ROWS = 5000
 _LABEL_CONDITIONAL_PRIORS = ("gaussian_mixture", "swiss_roll")
 # regularization_learning_rate="auto", as multiples of learning_rate_init.
 _REG_LR_RATIO_UNCONDITIONED = 0.2
@@ -517,10 +522,11 @@ class _BaseAAE(BaseEstimator):
                 None if targets.labels is None else targets.labels[val_rows],
                 config,
                 device,
+                X_train=X,
             )
         n_rows = X.shape[0] if parallel is None else parallel.sum_int(X.shape[0])
         n_init = 1 if continuing or incremental else self._n_init(n_rows)
-        neighbors = None
+        neighbors = graph_data = None
         if (
             config.neighbor_weight > 0
             or config.category_neighbor_weight > 0
@@ -537,9 +543,25 @@ class _BaseAAE(BaseEstimator):
             n_neighbors = config.n_neighbors
             if parallel is not None:
                 n_neighbors = max(1, round(n_neighbors * X.shape[0] / n_rows))
+            graph_X = X
+            if incremental and continuing and self._session.stream_sample is not None:
+                # A chunk's own rows are a coarse sample of the data: its rows
+                # find their neighbours among a sample of the earlier chunks
+                # too (on digits in 3 chunks of 420 rows, 100 passes: 5-NN
+                # 0.882 with the chunk's own graph against 0.912 for fit).
+                graph_X = _stack_rows(X, self._session.stream_sample)
             neighbors = torch.as_tensor(
-                nearest_neighbors(X, n_neighbors, random_state=0, device=device)
+                nearest_neighbors(
+                    graph_X,
+                    n_neighbors,
+                    random_state=0,
+                    device=device,
+                    # The rows kept from earlier chunks are neighbours only.
+                    n_queries=None if graph_X is X else X.shape[0],
+                )
             ).to(device)
+            if graph_X is not X:
+                graph_data = self._to_tensor(graph_X, device)
         data = TrainingData(
             X=self._to_tensor(X, device),
             prior_labels=(
@@ -558,6 +580,7 @@ class _BaseAAE(BaseEstimator):
                 else torch.as_tensor(targets.labels[train_rows]).to(device)
             ),
             neighbors=neighbors,
+            graph_X=graph_data,
         )
         return _FitPlan(
             X=X_all,
@@ -632,7 +655,7 @@ class _BaseAAE(BaseEstimator):
         train = np.union1d(train, np.flatnonzero(labels < 0))
         return train, np.sort(val)
 
-    def _validation_scorer(self, X_val, labels_val, config, device):
+    def _validation_scorer(self, X_val, labels_val, config, device, X_train):
         """``validation(module) -> (score, records)`` for early stopping.
 
         The score is what :meth:`score` returns on the held-out rows: minus
@@ -753,6 +776,8 @@ class _BaseAAE(BaseEstimator):
             )
             return
         if plan.incremental:
+            if plan.data.neighbors is not None:
+                session.remember_rows(plan.X, _STREAM_SAMPLE_ROWS)
             # One pass over a chunk is not a finished fit: no verdict yet.
             return
         if (
@@ -1001,3 +1026,13 @@ class _BaseAAE(BaseEstimator):
         super().__setstate__(state)
         if "_session" in state:
             self._session.attach(self.module_)
+
+
+def _stack_rows(A, B):
+    """The rows of ``A`` then those of ``B`` not in ``A`` (dense, or CSR if
+    either is sparse): a row must not find itself as a neighbour."""
+    in_A = set(row_keys(A))
+    B = B[np.array([key not in in_A for key in row_keys(B)], dtype=bool)]
+    if sp.issparse(A) or sp.issparse(B):
+        return sp.vstack([A, B], format="csr")
+    return np.concatenate([A, np.asarray(B, dtype=A.dtype)])

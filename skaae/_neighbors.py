@@ -35,7 +35,12 @@ _BLOCK_VALUES = 2**25
 
 
 def nearest_neighbors(
-    X: np.ndarray, n_neighbors: int, *, random_state: int = 0, device="cpu"
+    X: np.ndarray,
+    n_neighbors: int,
+    *,
+    random_state: int = 0,
+    device="cpu",
+    n_queries: int | None = None,
 ) -> np.ndarray:
     """Indices of each row's ``n_neighbors`` nearest other rows (Euclidean).
 
@@ -50,10 +55,13 @@ def nearest_neighbors(
     device : str or torch.device, default="cpu"
         The model's device: on a GPU the exact search of dense rows runs
         there.
+    n_queries : int or None, default=None
+        Only the first ``n_queries`` rows get neighbour lists (among all the
+        rows); None: every row.
 
     Returns
     -------
-    indices : ndarray of shape (n_samples, n_neighbors), dtype int64
+    indices : ndarray of shape (n_queries or n_samples, n_neighbors), dtype int64
         Neighbour indices; a row is never its own neighbour.
     """
     n_samples = X.shape[0]
@@ -62,17 +70,21 @@ def nearest_neighbors(
         raise ValueError(
             f"The neighbour graph needs at least 2 samples; got n_samples={n_samples}."
         )
+    queries = n_samples if n_queries is None else n_queries
     device = torch.device(device)
     on_gpu = device.type == "cuda" and not sp.issparse(X)
     if n_samples > _EXACT_MAX_ROWS * (_GPU_ROWS_FACTOR if on_gpu else 1):
         approximate = _approximate_neighbors(X, k + 1, random_state)
         if approximate is not None:
-            return _drop_self(approximate, k)
+            return _drop_self(approximate[:queries], k)
     if not on_gpu:
         index = NearestNeighbors(n_neighbors=k).fit(X)
-        # kneighbors() without X excludes each row itself.
-        return index.kneighbors(return_distance=False).astype(np.int64)
-    return _exact_neighbors(X, k, device)
+        if n_queries is None:
+            # kneighbors() without X excludes each row itself.
+            return index.kneighbors(return_distance=False).astype(np.int64)
+        found = index.kneighbors(X[:queries], k + 1, return_distance=False)
+        return _drop_self(found, k)
+    return _exact_neighbors(X, k, device)[:queries]
 
 
 def _exact_neighbors(X: np.ndarray, k: int, device: torch.device) -> np.ndarray:
@@ -112,3 +124,40 @@ def _drop_self(indices: np.ndarray, k: int) -> np.ndarray:
     kept = np.take_along_axis(indices, order, axis=1)[:, :k]
     # A slot the search left empty (-1) points at the row itself: no pull.
     return np.where(kept < 0, rows, kept).astype(np.int64)
+
+
+class NeighborRecall:
+    """How well codes keep held-out rows' neighbourhoods among training rows.
+
+    For each query row (a held-out row), its ``n_neighbors`` nearest
+    reference rows (training rows) in input space are found once; a call
+    with the codes of both returns the share of them that are also among the
+    query's ``n_neighbors`` nearest reference codes. This is what the 5-NN
+    accuracy of new points measures, without labels.
+
+    Parameters
+    ----------
+    X_query : {ndarray, sparse matrix} of shape (n_queries, n_features)
+        Held-out rows.
+    X_reference : {ndarray, sparse matrix} of shape (n_references, n_features)
+        Training rows.
+    n_neighbors : int
+        Neighbours compared per query row (clipped to ``n_references``).
+    device : torch.device
+        Where the codes are compared.
+    """
+
+    def __init__(self, X_query, X_reference, n_neighbors: int, device) -> None:
+        k = min(n_neighbors, X_reference.shape[0])
+        search = NearestNeighbors(n_neighbors=k).fit(X_reference)
+        found = search.kneighbors(X_query, return_distance=False)
+        self.neighbors = torch.as_tensor(found.astype(np.int64), device=device)
+
+    def __call__(
+        self, codes_query: torch.Tensor, codes_reference: torch.Tensor
+    ) -> float:
+        k = self.neighbors.shape[1]
+        distances = torch.cdist(codes_query.float(), codes_reference.float())
+        nearest = distances.topk(k, dim=1, largest=False).indices
+        kept = (nearest[:, :, None] == self.neighbors[:, None, :]).any(-1)
+        return float(kept.float().mean())

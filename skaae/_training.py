@@ -27,11 +27,13 @@ accumulated on the device and read back once per epoch.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -56,6 +58,8 @@ CLASSIFICATION_KEY = "classification"
 NEIGHBOR_KEY = "neighbor"
 # Per-epoch reconstruction loss on the rows early stopping holds out.
 VALIDATION_RECONSTRUCTION_KEY = "validation_reconstruction"
+# Per-epoch share of held-out rows' input-space neighbours kept by the codes.
+VALIDATION_NEIGHBOR_RECALL_KEY = "validation_neighbor_recall"
 
 
 @dataclass
@@ -154,6 +158,11 @@ class TrainingData:
     labels (with the "unlabeled" slot) shown to the discriminator;
     ``labels``: class index of each row (-1: unlabeled) for a model with a
     categorical head; ``neighbors``: indices of each row's graph neighbours.
+    ``graph_X``: the rows ``neighbors`` indexes, when they are more than
+    ``X``: ``X`` first, then rows kept from earlier ``partial_fit`` calls, so
+    that a stream of small chunks finds neighbours as a fit on all the rows
+    does (``neighbors`` still has a row for each row of ``X`` only, and an
+    epoch passes over ``X`` only).
     """
 
     X: torch.Tensor | SparseRows
@@ -161,6 +170,12 @@ class TrainingData:
     conditions: torch.Tensor | None = None
     labels: torch.Tensor | None = None
     neighbors: torch.Tensor | None = None
+    graph_X: torch.Tensor | SparseRows | None = None
+
+    @property
+    def graph_rows(self) -> torch.Tensor | SparseRows:
+        """The rows the neighbour graph was built on."""
+        return self.X if self.graph_X is None else self.graph_X
 
 
 class SparseRows:
@@ -214,6 +229,21 @@ class SparseRows:
     def double(self) -> SparseRows:
         """The same rows in float64, as ``Tensor.double`` gives dense rows."""
         return self.to(torch.float64)
+
+
+def row_keys(A) -> list[bytes]:
+    """A digest of each row's float32 values (dense or SciPy sparse ``A``)."""
+    if sp.issparse(A):
+        A = sp.csr_matrix(A, dtype=np.float32)
+        A.sum_duplicates()  # canonical: sorted indices, no repeats
+        return [
+            hashlib.blake2b(
+                A.indices[a:b].tobytes() + A.data[a:b].tobytes(), digest_size=16
+            ).digest()
+            for a, b in zip(A.indptr[:-1], A.indptr[1:], strict=True)
+        ]
+    A = np.ascontiguousarray(A, dtype=np.float32)
+    return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in A]
 
 
 def _to_numpy(value):
@@ -293,6 +323,10 @@ class TrainingSession:
         self.interrupted = False
         self.stopped_by_callback = False
         self._best_state: dict[str, torch.Tensor] | None = None
+        # partial_fit: a sample of the rows of the calls so far, and how many
+        # rows it was drawn from (see remember_rows).
+        self.stream_sample = None
+        self.rows_streamed = 0
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
         self._optimizer_states: dict[str, dict] = {}
         self._parallel: DataParallel | None = None
@@ -538,6 +572,49 @@ class TrainingSession:
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
 
+    def remember_rows(self, X, capacity: int) -> None:
+        """Keep a uniform sample of at most ``capacity`` of the rows streamed.
+
+        Reservoir sampling over the rows of the ``partial_fit`` calls so far:
+        a row already kept is not kept twice when a later pass brings it
+        again (it would be its own nearest neighbour). A row not kept has
+        another chance when it comes again (remembering every row seen would
+        grow with the stream), which favours a pass's last chunks slightly:
+        over three passes of four chunks, 4 % above and below the mean.
+        ``X`` is an ndarray or a SciPy sparse matrix (the sample is then CSR),
+        kept in float32, what the model trains on.
+        """
+        X = X.astype(np.float32, copy=False)
+        sample = self.stream_sample
+        n_kept = 0 if sample is None else sample.shape[0]
+        kept_keys = set() if sample is None else set(row_keys(sample))
+        seen = self.rows_streamed
+        keep = list(range(n_kept))
+        slots = self.rng.random_sample(X.shape[0])
+        for i, key in enumerate(row_keys(X)):
+            if key in kept_keys:
+                continue
+            kept_keys.add(key)
+            if len(keep) < capacity:
+                keep.append(n_kept + i)
+            else:
+                # The seen-th new row replaces a kept row with probability
+                # capacity / (seen + 1).
+                slot = int(slots[i] * (seen + 1))
+                if slot < capacity:
+                    keep[slot] = n_kept + i
+            seen += 1
+        self.rows_streamed = seen
+        if sample is None:
+            rows = X
+        elif sp.issparse(X) or sp.issparse(sample):
+            rows = sp.vstack([sample, X], format="csr")
+        else:
+            rows = np.concatenate([sample, X])
+        if sp.issparse(rows):
+            rows = rows.tocsr()
+        self.stream_sample = rows[np.asarray(keep, dtype=np.int64)]
+
     def _record(self, means: dict[str, float]) -> None:
         for key in means:
             if key not in self.history:
@@ -587,7 +664,7 @@ class TrainingSession:
         has_batch_norm = any(
             isinstance(m, torch.nn.BatchNorm1d) for m in model.modules()
         )
-        neighbors = data.neighbors
+        neighbors, graph_rows = data.neighbors, data.graph_rows
         map_weight = config.neighbor_weight if neighbors is not None else 0.0
         agree_weight = (
             config.category_neighbor_weight
@@ -695,7 +772,7 @@ class TrainingSession:
                 # The batch and one random graph neighbour of each row, in
                 # one encoder forward.
                 pick = torch.randint(n_neighbors, (m,), device=device)
-                x_nb = X[neighbors[idx, pick]]
+                x_nb = graph_rows[neighbors[idx, pick]]
                 z_all, logits_all = encode(torch.cat([x, x_nb]))
                 z, z_nb = z_all[:m], z_all[m:]
                 logits_y = None if logits_all is None else logits_all[:m]

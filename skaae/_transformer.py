@@ -6,17 +6,21 @@ import numbers
 import warnings
 
 import numpy as np
+import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
+    _ENCODE_BATCH,
     _BaseAAE,
     _check_float,
     _check_int,
     _mean_feature_variance,
     _Targets,
 )
+from ._neighbors import NeighborRecall
+from ._training import VALIDATION_NEIGHBOR_RECALL_KEY, VALIDATION_RECONSTRUCTION_KEY
 
 # neighbor_weight="auto": this many times the mean feature variance, at most
 # _NEIGHBOR_WEIGHT_MAX (see _extra_config).
@@ -25,6 +29,12 @@ _NEIGHBOR_WEIGHT_MAX = 0.1
 # regularization_learning_rate="auto" with the map term on, as a multiple of
 # learning_rate_init (see _auto_regularization_ratio).
 _MAP_REG_LR_RATIO = 0.1
+# Early stopping with the map term: held-out rows (at most this many) and
+# their neighbours among training rows (a sample of at most this many), per
+# epoch (see _validation_scorer).
+_RECALL_MAX_QUERIES = 1000
+_RECALL_MAX_REFERENCES = 2000
+_RECALL_NEIGHBORS = 10
 
 
 class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE):
@@ -149,10 +159,16 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         Whether to hold out ``validation_fraction`` of the training rows and
         stop when their score has not improved by at least ``tol`` for
         ``n_iter_no_change`` epochs; the weights of the best epoch are then
-        restored. The score is minus the mean reconstruction loss of the
-        held-out rows (what :meth:`score` returns). The prior match is not part
-        of it: it is checked once the fit ends (``prior_distance_``), as without
-        early stopping. Not used by :meth:`partial_fit`.
+        restored. With the map term on (``neighbor_weight``), the score is
+        the share of each held-out row's 10 nearest training rows (in input
+        space) that its code keeps among its 10 nearest training codes
+        (``history_["validation_neighbor_recall"]``; at most 1,000 held-out
+        and 2,000 training rows are compared); the held-out reconstruction
+        loss flattens while a map still improves. Without the map term it is
+        minus the mean reconstruction loss of the held-out rows (what
+        :meth:`score` returns). The prior match is not part of it: it is
+        checked once the fit ends (``prior_distance_``), as without early
+        stopping. Not used by :meth:`partial_fit`.
     validation_fraction : float, default=0.1
         Share of the training rows held out for early stopping.
     n_iter_no_change : int, default=10
@@ -231,7 +247,8 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         Validation score after each epoch of the last ``fit`` with
         ``early_stopping`` (see ``early_stopping``); ``None`` without it.
         ``history_["validation_reconstruction"]`` holds the reconstruction
-        loss of the held-out rows.
+        loss of the held-out rows, and with the map term
+        ``history_["validation_neighbor_recall"]`` the neighbourhood score.
     best_validation_score_ : float or None
         Best of ``validation_scores_``: the model is that epoch's.
     module_ : torch.nn.Module
@@ -465,6 +482,57 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             return weight == "auto" and gaussian and self.n_clusters is None
         return isinstance(weight, numbers.Real) and weight > 0
 
+    def _validation_scorer(self, X_val, labels_val, config, device, X_train):
+        """With the map term, score the neighbourhoods of held-out rows.
+
+        The score is the share of each held-out row's 10 nearest training
+        rows (input space) that are also among its 10 nearest training codes.
+        The held-out reconstruction loss is a poor guide to a map: on digits
+        it flattens while the map still improves, and stopping on it gave
+        5-NN accuracy 0.867 against 0.899 for the full fit. Measured on
+        digits (70/30 split, seeds 0-3, patience 10, 100 epochs): this score
+        stops at 59-100 epochs with 0.902 against 0.907 for the full fit;
+        the reconstruction loss stopped at 34-72 epochs with 0.883.
+        Without the map term (the paper's model) the score is the
+        reconstruction loss.
+        """
+        if config.neighbor_weight <= 0:
+            return super()._validation_scorer(
+                X_val, labels_val, config, device, X_train
+            )
+        X_val_t = self._to_tensor(X_val, device)
+        # Evenly spaced rows: the same for every seed, and no draw from the
+        # fit's random state.
+        queries = _spaced_rows(X_val.shape[0], _RECALL_MAX_QUERIES)
+        references = _spaced_rows(X_train.shape[0], _RECALL_MAX_REFERENCES)
+        recall = NeighborRecall(
+            X_val[queries], X_train[references], _RECALL_NEIGHBORS, device
+        )
+        X_query_t = self._to_tensor(X_val[queries], device)
+        X_reference_t = self._to_tensor(X_train[references], device)
+
+        def validation(module):
+            loss = self._mean_reconstruction_loss(module, X_val_t)
+            score = recall(
+                self._embed_batches(module, X_query_t),
+                self._embed_batches(module, X_reference_t),
+            )
+            return score, {
+                VALIDATION_RECONSTRUCTION_KEY: loss,
+                VALIDATION_NEIGHBOR_RECALL_KEY: score,
+            }
+
+        return validation
+
+    @staticmethod
+    def _embed_batches(module, X_t):
+        return torch.cat(
+            [
+                module.embed(X_t[i : i + _ENCODE_BATCH])
+                for i in range(0, X_t.shape[0], _ENCODE_BATCH)
+            ]
+        )
+
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         weight = self.neighbor_weight
         if weight == "auto":
@@ -604,3 +672,10 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _spaced_rows(n_rows: int, n_max: int) -> np.ndarray:
+    """At most ``n_max`` row indices spread evenly over ``range(n_rows)``."""
+    if n_rows <= n_max:
+        return np.arange(n_rows)
+    return np.linspace(0, n_rows - 1, n_max).astype(np.int64)

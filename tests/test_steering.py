@@ -11,13 +11,20 @@ from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted
 
 from skaae import AAEClassifier, AAEClusterer, AAETransformer
-from skaae._training import VALIDATION_RECONSTRUCTION_KEY, TrainingSession
+from skaae._model import AdversarialAutoencoder
+from skaae._training import (
+    VALIDATION_NEIGHBOR_RECALL_KEY,
+    VALIDATION_RECONSTRUCTION_KEY,
+    TrainingConfig,
+    TrainingSession,
+)
+from skaae.priors import GaussianPrior
 
 FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
 
@@ -111,9 +118,75 @@ def test_partial_fit_stream_reaches_fit_quality(digits):
     assert stream.n_iter_ == 90
     full_acc = _knn_accuracy(full, X_train, y_train, X_test, y_test)
     stream_acc = _knn_accuracy(stream, X_train, y_train, X_test, y_test)
-    # Measured: fit 0.87, stream 0.88 (30 passes over 3 chunks).
+    # Measured: fit 0.87, stream 0.88 (30 passes over 3 chunks); at 100
+    # passes the chunks' own graphs fell behind (0.882 against 0.912) until
+    # they also searched a sample of the earlier chunks.
     assert stream_acc >= full_acc - 0.05, (stream_acc, full_acc)
     assert stream.score(X_test) >= 1.2 * full.score(X_test)  # minus losses
+
+
+def _session(seed):
+    model = AdversarialAutoencoder(2, 2, (4,), (4,))
+    config = TrainingConfig(
+        max_iter=1, batch_size=10, learning_rate=1e-3, regularization_learning_rate=1e-3
+    )
+    return TrainingSession(
+        model, config, prior=GaussianPrior(2), rng=np.random.RandomState(seed)
+    )
+
+
+def test_stream_sample_is_uniform_and_distinct():
+    # Reservoir sampling of the rows streamed: every distinct row about
+    # equally likely to be kept (the last chunks slightly more), and a row
+    # that comes again is not kept twice.
+    X = np.arange(400, dtype=float).reshape(200, 2)
+    counts = np.zeros(200)
+    for seed in range(200):
+        session = _session(seed)
+        for _ in range(3):  # three passes over four chunks
+            for chunk in np.array_split(X, 4):
+                session.remember_rows(chunk, capacity=50)
+        sample = session.stream_sample
+        assert sample.shape == (50, 2) and sample.dtype == np.float32
+        assert len(np.unique(sample[:, 0])) == 50
+        assert session.rows_streamed >= 200
+        counts[(sample[:, 0] / 2).astype(int)] += 1
+    # Each row kept in 50 of 200 draws (a quarter): 200 seeds give 50 +- 6.
+    assert 20 < counts.min() and counts.max() < 80
+    assert abs(counts[:100].mean() - counts[100:].mean()) < 5  # early = late
+
+
+def test_stream_sample_sparse():
+    session = _session(0)
+    rng = np.random.RandomState(0)
+    dense = rng.uniform(size=(30, 8)) * (rng.uniform(size=(30, 8)) < 0.3)
+    dense[:, 0] = np.arange(1, 31)  # distinct rows
+    X = sp.csr_matrix(dense)
+    session.remember_rows(X[:20], capacity=25)
+    session.remember_rows(sp.coo_matrix(X[10:]), capacity=25)
+    sample = session.stream_sample
+    assert sp.issparse(sample) and sample.shape == (25, 8)
+    assert session.rows_streamed == 30  # rows 10-19 came twice
+    kept = {row.tobytes() for row in sample.toarray()}
+    assert len(kept) == 25 and kept <= {
+        row.tobytes() for row in X.toarray().astype(np.float32)
+    }
+
+
+def test_partial_fit_keeps_a_sample_of_earlier_chunks(digits):
+    X = digits[0][:600]
+    aae = AAETransformer(**FAST)
+    for chunk in np.array_split(X, 3):
+        aae.partial_fit(chunk)
+    # Every distinct row so far (fewer than 5,000): the next chunk finds
+    # its neighbours among all of them, as fit does.
+    sample = aae._session.stream_sample
+    assert sample.shape == (len(np.unique(X, axis=0)), X.shape[1])
+    aae.partial_fit(X[:200])  # a second pass adds nothing
+    assert aae._session.stream_sample.shape == sample.shape
+    # Without a neighbour graph there is nothing to keep.
+    plain = AAETransformer(**FAST, neighbor_weight=0).partial_fit(X)
+    assert plain._session.stream_sample is None
 
 
 def test_partial_fit_classifier_stream(digits):
@@ -167,9 +240,15 @@ def test_partial_fit_resumes_after_pickling(digits):
 
 # -- early stopping ----------------------------------------------------------
 def test_early_stopping_restores_the_best_epoch(digits):
+    # The paper's model (no map term): the score is minus the held-out
+    # reconstruction loss.
     X = digits[0]
     aae = AAETransformer(
-        max_iter=60, early_stopping=True, n_iter_no_change=2, random_state=0
+        neighbor_weight=0,
+        max_iter=60,
+        early_stopping=True,
+        n_iter_no_change=2,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -186,6 +265,37 @@ def test_early_stopping_restores_the_best_epoch(digits):
         np.arange(len(X)), test_size=0.1, random_state=np.random.RandomState(0)
     )
     np.testing.assert_allclose(aae.score(X[val]), aae.best_validation_score_, rtol=1e-4)
+
+
+def test_early_stopping_map_scores_held_out_neighbourhoods(digits):
+    # With the map term (the default) the score is the share of each held-out
+    # row's 10 nearest training rows that its code keeps among its 10 nearest
+    # training codes.
+    X = digits[0]
+    aae = AAETransformer(
+        max_iter=20, early_stopping=True, n_iter_no_change=5, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        aae.fit(X)
+    scores = aae.validation_scores_
+    np.testing.assert_allclose(scores, aae.history_[VALIDATION_NEIGHBOR_RECALL_KEY])
+    assert np.all(np.isfinite(aae.history_[VALIDATION_RECONSTRUCTION_KEY]))
+    # Recomputed from the fitted model (the best epoch's) on the same split:
+    # every held-out and training row is used on digits.
+    train, val = train_test_split(
+        np.arange(len(X)), test_size=0.1, random_state=np.random.RandomState(0)
+    )
+    train, val = np.sort(train), np.sort(val)
+    search = NearestNeighbors(n_neighbors=10)
+    by_input = search.fit(X[train]).kneighbors(X[val], return_distance=False)
+    codes = aae.transform(X)
+    by_code = search.fit(codes[train]).kneighbors(codes[val], return_distance=False)
+    kept = [len(set(a) & set(b)) for a, b in zip(by_input, by_code, strict=True)]
+    recall = np.mean(kept) / 10
+    assert recall == pytest.approx(aae.best_validation_score_, abs=0.01)
+    # Far more than chance (10 of 1617 rows); 0.15 after 8 epochs.
+    assert aae.best_validation_score_ > 0.1
 
 
 def test_early_stopping_classifier_scores_held_out_labels(digits):
@@ -413,7 +523,7 @@ def test_on_epoch_end_gets_validation_scores(digits):
         early_stopping=True,
         on_epoch_end=lambda info: scores.append(info["validation_score"]),
     ).fit(digits[0][:300])
-    assert len(scores) == 3 and all(s < 0 for s in scores)
+    assert len(scores) == 3 and all(0 <= s <= 1 for s in scores)
 
 
 def test_on_epoch_end_must_be_callable(small_data, no_training):
