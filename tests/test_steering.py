@@ -108,19 +108,22 @@ def test_partial_fit_stream_reaches_fit_quality(digits):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=0
     )
-    params = dict(n_components=2, max_iter=30, random_state=0)
+    params = dict(n_components=2, max_iter=70, random_state=0)
     full = AAETransformer(**params).fit(X_train)
     stream = AAETransformer(**params)
     chunks = np.array_split(np.random.RandomState(0).permutation(len(X_train)), 3)
-    for _ in range(30):
+    for _ in range(70):
         for chunk in chunks:
             stream.partial_fit(X_train[chunk])
-    assert stream.n_iter_ == 90
+    assert stream.n_iter_ == 210
     full_acc = _knn_accuracy(full, X_train, y_train, X_test, y_test)
     stream_acc = _knn_accuracy(stream, X_train, y_train, X_test, y_test)
-    # Measured: fit 0.87, stream 0.88 (30 passes over 3 chunks); at 100
-    # passes the chunks' own graphs fell behind (0.882 against 0.912) until
-    # they also searched a sample of the earlier chunks.
+    # A stream converges more slowly than fit (2 threads, Xeon: 0.828 against
+    # 0.872 after 30 passes, 0.859 against 0.902 after 50, 0.894 after 70,
+    # 0.898 after 100), hence 70 passes. Each chunk's rows find their
+    # neighbours among a kept sample of the earlier chunks too; with the
+    # chunks' own graphs alone the stream fell further behind (1 thread, 30
+    # passes: 0.822 / 0.830 against 0.839 / 0.867, seeds 0 and 1).
     assert stream_acc >= full_acc - 0.05, (stream_acc, full_acc)
     assert stream.score(X_test) >= 1.2 * full.score(X_test)  # minus losses
 
