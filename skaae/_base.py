@@ -40,6 +40,7 @@ from ._training import (
     TrainingSession,
     reconstruction_loss,
     row_keys,
+    stack_rows,
 )
 from .metrics import energy_distance
 from .priors import BasePrior, _resolve_prior
@@ -549,7 +550,7 @@ class _BaseAAE(BaseEstimator):
                 # find their neighbours among a sample of the earlier chunks
                 # too (on digits in 3 chunks of 420 rows, 100 passes: 5-NN
                 # 0.882 with the chunk's own graph against 0.912 for fit).
-                graph_X = _stack_rows(X, self._session.stream_sample)
+                graph_X = _stack_new_rows(X, self._session.stream_sample)
             neighbors = torch.as_tensor(
                 nearest_neighbors(
                     graph_X,
@@ -1028,11 +1029,8 @@ class _BaseAAE(BaseEstimator):
             self._session.attach(self.module_)
 
 
-def _stack_rows(A, B):
-    """The rows of ``A`` then those of ``B`` not in ``A`` (dense, or CSR if
-    either is sparse): a row must not find itself as a neighbour."""
+def _stack_new_rows(A, B):
+    """The rows of ``A`` then those of ``B`` not in ``A``: a row must not find
+    itself as a neighbour."""
     in_A = set(row_keys(A))
-    B = B[np.array([key not in in_A for key in row_keys(B)], dtype=bool)]
-    if sp.issparse(A) or sp.issparse(B):
-        return sp.vstack([A, B], format="csr")
-    return np.concatenate([A, np.asarray(B, dtype=A.dtype)])
+    return stack_rows(A, B[np.array([key not in in_A for key in row_keys(B)])])

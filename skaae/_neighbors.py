@@ -143,21 +143,20 @@ class NeighborRecall:
         Training rows.
     n_neighbors : int
         Neighbours compared per query row (clipped to ``n_references``).
-    device : torch.device
-        Where the codes are compared.
     """
 
-    def __init__(self, X_query, X_reference, n_neighbors: int, device) -> None:
+    def __init__(self, X_query, X_reference, n_neighbors: int) -> None:
         k = min(n_neighbors, X_reference.shape[0])
         search = NearestNeighbors(n_neighbors=k).fit(X_reference)
         found = search.kneighbors(X_query, return_distance=False)
-        self.neighbors = torch.as_tensor(found.astype(np.int64), device=device)
+        self.neighbors = torch.as_tensor(found.astype(np.int64))
 
-    def __call__(
-        self, codes_query: torch.Tensor, codes_reference: torch.Tensor
-    ) -> float:
+    def __call__(self, codes_query: np.ndarray, codes_reference: np.ndarray) -> float:
         k = self.neighbors.shape[1]
-        distances = torch.cdist(codes_query.float(), codes_reference.float())
+        distances = torch.cdist(
+            torch.as_tensor(codes_query, dtype=torch.float32),
+            torch.as_tensor(codes_reference, dtype=torch.float32),
+        )
         nearest = distances.topk(k, dim=1, largest=False).indices
         kept = (nearest[:, :, None] == self.neighbors[:, None, :]).any(-1)
         return float(kept.float().mean())

@@ -246,6 +246,14 @@ def row_keys(A) -> list[bytes]:
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in A]
 
 
+def stack_rows(A, B):
+    """The rows of ``A`` then those of ``B``: dense in ``A``'s dtype, or CSR if
+    either is sparse."""
+    if sp.issparse(A) or sp.issparse(B):
+        return sp.vstack([A, B], format="csr")
+    return np.concatenate([A, np.asarray(B, dtype=A.dtype)])
+
+
 def _to_numpy(value):
     """A copy of a (nested) optimiser state with NumPy arrays for tensors."""
     if isinstance(value, torch.Tensor):
@@ -605,12 +613,7 @@ class TrainingSession:
                     keep[slot] = n_kept + i
             seen += 1
         self.rows_streamed = seen
-        if sample is None:
-            rows = X
-        elif sp.issparse(X) or sp.issparse(sample):
-            rows = sp.vstack([sample, X], format="csr")
-        else:
-            rows = np.concatenate([sample, X])
+        rows = X if sample is None else stack_rows(sample, X)
         if sp.issparse(rows):
             rows = rows.tocsr()
         self.stream_sample = rows[np.asarray(keep, dtype=np.int64)]

@@ -6,13 +6,11 @@ import numbers
 import warnings
 
 import numpy as np
-import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
-    _ENCODE_BATCH,
     _BaseAAE,
     _check_float,
     _check_int,
@@ -505,17 +503,15 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         # fit's random state.
         queries = _spaced_rows(X_val.shape[0], _RECALL_MAX_QUERIES)
         references = _spaced_rows(X_train.shape[0], _RECALL_MAX_REFERENCES)
-        recall = NeighborRecall(
-            X_val[queries], X_train[references], _RECALL_NEIGHBORS, device
-        )
+        recall = NeighborRecall(X_val[queries], X_train[references], _RECALL_NEIGHBORS)
         X_query_t = self._to_tensor(X_val[queries], device)
         X_reference_t = self._to_tensor(X_train[references], device)
 
         def validation(module):
             loss = self._mean_reconstruction_loss(module, X_val_t)
             score = recall(
-                self._embed_batches(module, X_query_t),
-                self._embed_batches(module, X_reference_t),
+                self._map_batches(module.embed, X_query_t),
+                self._map_batches(module.embed, X_reference_t),
             )
             return score, {
                 VALIDATION_RECONSTRUCTION_KEY: loss,
@@ -523,15 +519,6 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             }
 
         return validation
-
-    @staticmethod
-    def _embed_batches(module, X_t):
-        return torch.cat(
-            [
-                module.embed(X_t[i : i + _ENCODE_BATCH])
-                for i in range(0, X_t.shape[0], _ENCODE_BATCH)
-            ]
-        )
 
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         weight = self.neighbor_weight
