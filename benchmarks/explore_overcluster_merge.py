@@ -1,10 +1,11 @@
 """How to merge the sub-clusters of AAEClusterer's over-clustered head.
 
-The estimator trains ``n_subclusters`` head units (twice ``n_clusters`` by
+The estimator trains ``n_subclusters`` head units (five per cluster by
 default) and merges them into ``n_clusters`` along the 15-nearest-neighbour
 graph of the training rows. This script fits the defaults once per seed and
-data set, then merges the same head outputs in several ways, so that the
-merges are compared on identical sub-clusters:
+data set (``--units-per-cluster``, ``--n-neighbors`` change those two, and
+``--datasets`` picks data sets), then merges the same head outputs in
+several ways, so that the merges are compared on identical sub-clusters:
 
 - ``oracle``: each unit to the majority class of its rows (needs the
   labels; the best any merge of these units can do);
@@ -98,6 +99,21 @@ def modularity(stats, k: int, resolution: float) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--units-per-cluster",
+        type=int,
+        default=None,
+        help="n_subclusters = this times k (default: the estimator's)",
+    )
+    parser.add_argument(
+        "--n-neighbors", type=int, default=15, help="the estimator's n_neighbors"
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=None,
+        help="names (as printed, first word) to run, e.g. digits-unbalanced",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     print_machine_header(
@@ -105,13 +121,26 @@ def main() -> None:
         machine_info("cpu"),
         None,
     )
-    print(f"seeds: {args.seeds}; AAEClusterer defaults (n_subclusters=2 k)\n")
+    units = (
+        "the default n_subclusters"
+        if args.units_per_cluster is None
+        else f"n_subclusters={args.units_per_cluster} k"
+    )
+    print(
+        f"seeds: {args.seeds}; AAEClusterer defaults, {units}, "
+        f"n_neighbors={args.n_neighbors}\n"
+    )
     for name, X, y, k in data_sets():
-        graph = nearest_neighbors(X, 15)
+        if args.datasets and not any(name.startswith(d) for d in args.datasets):
+            continue
+        graph = nearest_neighbors(X, args.n_neighbors)
+        params = {"n_neighbors": args.n_neighbors}
+        if args.units_per_cluster is not None:
+            params["n_subclusters"] = args.units_per_cluster * k
         scores: dict[str, list] = {}
         for seed in args.seeds:
             start = time.time()
-            clu = AAEClusterer(n_clusters=k, random_state=seed).fit(X)
+            clu = AAEClusterer(n_clusters=k, random_state=seed, **params).fit(X)
             seconds = time.time() - start
             proba = clu._category_proba(X)
             stats = merging.SubclusterStatistics.from_proba(proba, graph)

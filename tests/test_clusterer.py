@@ -27,7 +27,7 @@ def test_sklearn_compatible(estimator, check):
 @pytest.fixture(scope="module")
 def digits_clusterer(digits):
     X, _ = digits
-    # The defaults: 20 units merged into 10, one fit (about 36 s). A single
+    # The defaults: 50 units merged into 10, one fit (about 36 s). A single
     # fit moves with the machine's float kernels about as much as with the
     # seed (without the merge, seed 0 scored 0.940 with one torch thread and
     # 0.851 with two on an EPYC, 0.809 on a Xeon with AVX-512); the merge
@@ -251,8 +251,9 @@ def test_merge_places_unused_units_and_keeps_the_old_numbering():
 
 def test_subclusters_add_up_to_clusters(small_data):
     clu = AAEClusterer(n_clusters=3, **FAST).fit(small_data)
-    assert clu.n_subclusters_ == 6 and clu.module_.n_categories == 6
-    assert clu.cluster_of_subcluster_.shape == (6,)
+    # "auto": five units per cluster (at most half the batch of 100).
+    assert clu.n_subclusters_ == 15 and clu.module_.n_categories == 15
+    assert clu.cluster_of_subcluster_.shape == (15,)
     assert sorted(set(clu.cluster_of_subcluster_)) == [0, 1, 2]
     heads = clu._category_proba(small_data)
     proba = clu.predict_proba(small_data)
@@ -266,3 +267,17 @@ def test_subclusters_add_up_to_clusters(small_data):
     np.testing.assert_allclose(
         plain.predict_proba(small_data), plain._category_proba(small_data)
     )
+
+
+@pytest.mark.parametrize(
+    "n_clusters, batch_size, units",
+    [(3, 100, 15), (10, 100, 50), (10, 40, 20), (30, 100, 60)],
+)
+def test_auto_subclusters(small_data, n_clusters, batch_size, units):
+    # Five units per cluster, at most half a mini-batch (the balance penalty
+    # is per batch), at least two per cluster.
+    clu = AAEClusterer(
+        n_clusters=n_clusters, batch_size=batch_size, **{**FAST, "max_iter": 1}
+    ).fit(small_data)
+    assert clu.n_subclusters_ == units
+    assert clu.module_.n_categories == units
