@@ -13,6 +13,11 @@ several ways, so that the merges are compared on identical sub-clusters:
   between two units over the square root of their sizes' product;
 - ``modularity r``: greedy joins, the largest modularity gain first, at
   resolution ``r`` (``skaae._merge``; the estimator uses 0.75);
+- ``normalized cut``: greedy joins, the largest gain in normalised
+  association (minus the normalised cut) first;
+- ``estimator``: what ``AAEClusterer`` does (``merge_subclusters``): the
+  modularity merge at 0.75, or the normalised-cut merge when that keeps
+  clearly more of the rows' probability in their clusters;
 - ``conductance``: repeatedly join the group with the smallest share of its
   edges inside itself to the group it has most edges with.
 
@@ -87,13 +92,25 @@ def conductance(stats, k: int) -> np.ndarray:
     return np.searchsorted(alive, groups)
 
 
+def _on_used_units(stats, join) -> np.ndarray:
+    used = np.flatnonzero(stats.sizes > 0)
+    merge = np.zeros(len(stats.sizes), dtype=np.int64)
+    merge[used] = join(stats.edges[np.ix_(used, used)])
+    return merge
+
+
 def modularity(stats, k: int, resolution: float) -> np.ndarray:
-    default = merging._RESOLUTION
-    merging._RESOLUTION = resolution
-    try:
-        return merging.merge_subclusters(stats, k)
-    finally:
-        merging._RESOLUTION = default
+    def gain(shares):
+        ends = shares.sum(1)
+        return shares - resolution * np.outer(ends, ends)
+
+    return _on_used_units(stats, lambda e: merging._greedy_join(e, k, gain))
+
+
+def normalized_cut(stats, k: int) -> np.ndarray:
+    return _on_used_units(
+        stats, lambda e: merging._greedy_join(e, k, merging._association_gain)
+    )
 
 
 def main() -> None:
@@ -160,7 +177,18 @@ def main() -> None:
                 merges["spectral"] = spectral(stats, k)
             for r in RESOLUTIONS:
                 merges[f"modularity {r:g}"] = modularity(stats, k, r)
-            row = []
+            merges["normalized cut"] = normalized_cut(stats, k)
+            merges["estimator"] = merging.merge_subclusters(stats, k)
+            # What the estimator's choice reads: the share of the rows' head
+            # probability kept inside their merged cluster.
+            kept = {
+                name: merging._kept_probability(stats.mass, merges[name])
+                for name in (f"modularity {merging._RESOLUTION:g}", "normalized cut")
+            }
+            row = [
+                "kept probability "
+                + ", ".join(f"{name} {v:.4f}" for name, v in kept.items())
+            ]
             for method, merge in merges.items():
                 labels = (proba @ np.eye(k)[merge]).argmax(1)
                 pair = (

@@ -138,7 +138,10 @@ class AAEClusterer(
         the graph is contracted to the sub-clusters and they are joined
         greedily, the join that raises its modularity most first (at
         resolution 0.75), down to ``n_clusters`` groups
-        (``cluster_of_subcluster_``). :meth:`predict_proba` adds up the
+        (``cluster_of_subcluster_``); the join that lowers the normalised
+        cut most first replaces that merge when it keeps at least 2 % more
+        of the rows' probability in their clusters, as it does when one
+        class is much larger than the others. :meth:`predict_proba` adds up the
         probabilities of a cluster's sub-clusters. ``"auto"``: five times
         ``n_clusters``, at most ``batch_size // 2`` (the balance penalty is
         computed per mini-batch) and at least twice ``n_clusters``: 50 for

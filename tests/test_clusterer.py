@@ -7,7 +7,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skaae import AAEClusterer
+from skaae import AAEClusterer, _merge
 from skaae._merge import SubclusterStatistics, merge_subclusters
 from skaae._neighbors import nearest_neighbors
 from skaae.metrics import clustering_accuracy
@@ -235,6 +235,50 @@ def _two_by_two_statistics(units: int = 4) -> SubclusterStatistics:
 def test_merge_joins_subclusters_that_the_graph_links():
     merge = merge_subclusters(_two_by_two_statistics(), 2)
     assert merge[0] == merge[1] and merge[2] == merge[3] and merge[0] != merge[2]
+
+
+def _large_class_in_pieces_statistics() -> SubclusterStatistics:
+    # One class of 1,600 rows spread along a line and cut into eight units
+    # of 200 (a row's neighbours are its nearest rows on the line, and its
+    # head probability spreads over the units next to it), and two small,
+    # separate classes of 100 rows with a unit each: the shape of a head on
+    # classes weighted 0.8 / 0.1 / 0.1, where the balance penalty hands the
+    # large class most of the units.
+    rng = np.random.default_rng(0)
+    position = (np.arange(1600) + 0.5) / 200
+    centres = np.arange(8) + 0.5
+    chain = np.exp(-((position[:, None] - centres[None, :]) ** 2) / (2 * 0.4**2))
+    proba = np.full((1800, 10), 1e-3)
+    proba[:1600, :8] += chain
+    proba[1600:1700, 8] = 1.0
+    proba[1700:, 9] = 1.0
+    proba /= proba.sum(1, keepdims=True)
+    neighbors = np.empty((1800, 6), dtype=np.int64)
+    for i in range(1600):
+        order = np.argsort(np.abs(np.arange(1600) - i), kind="stable")
+        neighbors[i] = order[1:7]
+    for start in (1600, 1700):
+        for i in range(start, start + 100):
+            pool = np.arange(start, start + 100)
+            neighbors[i] = rng.choice(pool[pool != i], 6, replace=False)
+    return SubclusterStatistics.from_proba(proba, neighbors)
+
+
+def test_merge_keeps_a_large_class_whole():
+    # Modularity's null model prefers groups of equal size: forced down to
+    # three groups it joins each small class to a piece of the large one.
+    # The normalised-cut merge keeps far more of the rows' probability in
+    # their clusters here, so the merge takes it.
+    stats = _large_class_in_pieces_statistics()
+    used = np.arange(10)
+    by_modularity = _merge._greedy_join(stats.edges, 3, _merge._modularity_gain)
+    assert len(set(by_modularity[:8])) > 1  # the failure the rule is for
+    merge = merge_subclusters(stats, 3)
+    assert len(set(merge[:8])) == 1
+    assert len({merge[0], merge[8], merge[9]}) == 3
+    assert _merge._kept_probability(
+        stats.mass[np.ix_(used, used)], merge
+    ) > _merge._kept_probability(stats.mass, by_modularity)
 
 
 def test_merge_places_unused_units_and_keeps_the_old_numbering():
