@@ -47,12 +47,14 @@ def test_auto_hidden_layer_sizes(small_data):
         ]
         return [m.out_features for m in linears[:-1]]
 
-    # Four layers with the map term, two without it.
+    # Four layers with the map term (on by default with cluster heads too),
+    # two without it.
     for params, widths in [
         ({}, [256] * 4),
         ({"neighbor_weight": 0.0}, [256] * 2),
         ({"prior": "uniform"}, [256] * 2),
-        ({"n_clusters": 2}, [256] * 2),
+        ({"n_clusters": 2}, [256] * 4),
+        ({"n_clusters": 2, "neighbor_weight": 0.0}, [256] * 2),
         ({"n_clusters": 2, "neighbor_weight": 1.0}, [256] * 4),
     ]:
         aae = AAETransformer(max_iter=1, random_state=0, **params).fit(small_data)
