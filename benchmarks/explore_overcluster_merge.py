@@ -34,6 +34,7 @@ Run (2 cores, default threads; about 10 minutes)::
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import warnings
@@ -100,10 +101,7 @@ def _on_used_units(stats, join) -> np.ndarray:
 
 
 def modularity(stats, k: int, resolution: float) -> np.ndarray:
-    def gain(shares):
-        ends = shares.sum(1)
-        return shares - resolution * np.outer(ends, ends)
-
+    gain = functools.partial(merging._modularity_gain, resolution=resolution)
     return _on_used_units(stats, lambda e: merging._greedy_join(e, k, gain))
 
 

@@ -33,11 +33,11 @@ _RESOLUTION = 0.75
 # least this much more of the rows' head probability inside their merged
 # clusters (the clusterer's mean confidence). Measured on the same head
 # outputs (five fits per data set, benchmarks/explore_overcluster_merge.py,
-# --merge-rules): the normalised cut kept 0.002-0.007 more on balanced and
-# unbalanced digits, where modularity's merge is the better one (digits
-# 0.909 against 0.839 accuracy), and 0.05-0.06 more on the unbalanced blobs
-# (weights 0.8 / 0.1 / 0.05 / 0.05), where modularity cut the large class
-# into pieces (0.448 against 0.991 accuracy).
+# its "kept probability" column): the normalised cut kept 0.002-0.007 more
+# on balanced and unbalanced digits, where modularity's merge is the better
+# one (digits 0.909 against 0.839 accuracy), and 0.05-0.06 more on the
+# unbalanced blobs (weights 0.8 / 0.1 / 0.05 / 0.05), where modularity cut
+# the large class into pieces (0.448 against 0.991 accuracy).
 _NORMALIZED_CUT_MARGIN = 0.02
 
 
@@ -189,12 +189,12 @@ def _greedy_join(edges: np.ndarray, n_clusters: int, gain_of) -> np.ndarray:
     return np.searchsorted(alive, groups)
 
 
-def _modularity_gain(shares: np.ndarray) -> np.ndarray:
-    """Newman's modularity gain of each join at ``_RESOLUTION``:
+def _modularity_gain(shares: np.ndarray, resolution: float = _RESOLUTION) -> np.ndarray:
+    """Newman's modularity gain of each join:
     ``e_ij - resolution * a_i * a_j``, ``e_ij`` the share of edge ends
     between ``i`` and ``j``, ``a_i`` the share touching ``i``."""
     ends = shares.sum(1)
-    return shares - _RESOLUTION * np.outer(ends, ends)
+    return shares - resolution * np.outer(ends, ends)
 
 
 def _association_gain(shares: np.ndarray) -> np.ndarray:
