@@ -86,6 +86,7 @@ class TrainingConfig:
     n_neighbors: int = 15
     n_negatives: int = 5
     pretrain_iter: int = 0
+    discriminator_noise: float = 0.0
     precision: str = "float32"
     # Average gradients and records over the ranks of torch.distributed's
     # default process group (see ``_parallel``).
@@ -823,6 +824,12 @@ class TrainingSession:
             fake, logits_y = encode(x)
             real = prior_draws[idx]
             gen_in = fake
+            if config.discriminator_noise:
+                # Instance noise: the critic compares the two distributions
+                # blurred, so it judges the codes' overall shape and no longer
+                # pushes codes into the gaps between a map's groups.
+                real = real + config.discriminator_noise * torch.randn_like(real)
+                gen_in = fake + config.discriminator_noise * torch.randn_like(fake)
             if data.conditions is not None:
                 cond = data.conditions[idx]
                 real = torch.cat([real, cond], 1)

@@ -28,6 +28,9 @@ _NEIGHBOR_WEIGHT_MAX = 0.1
 # units apart, and the term needs more weight to order the rows around them
 # (see _extra_config).
 _HEADS_NEIGHBOR_WEIGHT = 0.1
+# discriminator_noise="auto" with the map term on: the standard deviation of
+# the Gaussian noise added to the critic's inputs (see the docstring).
+_MAP_DISCRIMINATOR_NOISE = 1.0
 # regularization_learning_rate="auto" with the map term on, as a multiple of
 # learning_rate_init (see _auto_regularization_ratio).
 _MAP_REG_LR_RATIO = 0.1
@@ -149,6 +152,21 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         Length, in code units, that the map term's similarity treats as
         "near": neighbourhoods a quarter of the prior's standard deviation
         wide leave room for many groups inside the prior.
+    discriminator_noise : float or "auto", default="auto"
+        Standard deviation of the Gaussian noise added to the prior draws
+        and to the codes before the discriminator sees them ("instance
+        noise", a departure from the paper). The discriminator then judges
+        the shape of the codes as a whole rather than their fine structure:
+        without it, it pushes codes into the empty space between the groups
+        that the map term forms, and the groups blur. ``"auto"``: 1.0 with
+        the map term on and no ``n_clusters``, else 0 (the paper's model).
+        Measured against no noise (2-D codes, seeds 0-2, 5-NN accuracy):
+        digits 0.957 -> 0.963, a 20-class ``make_classification`` table
+        0.794 -> 0.801 with ``prior_distance_`` 13-17 -> 7-9 times its
+        reference, Fashion-MNIST level (0.667 and 0.665 over six seeds),
+        UCI letter 0.629 -> 0.639 over six fits (it moves by 0.03 between
+        runs) with the codes closer to the prior (3-9 -> 2-4 times); see the
+        user guide.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every learning rate along a half cosine to zero
         over ``max_iter`` epochs, which settles the adversarial game late in
@@ -310,6 +328,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         neighbor_weight: float | str = "auto",
         n_neighbors: int = 15,
         neighbor_scale: float = 0.25,
+        discriminator_noise: float | str = "auto",
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
@@ -343,6 +362,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
         self.neighbor_scale = neighbor_scale
+        self.discriminator_noise = discriminator_noise
         self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
@@ -442,6 +462,13 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             _check_float("neighbor_weight", self.neighbor_weight, low=0.0, closed=True)
         _check_int("n_neighbors", self.n_neighbors, 1)
         _check_float("neighbor_scale", self.neighbor_scale, low=0.0)
+        if not (
+            isinstance(self.discriminator_noise, str)
+            and self.discriminator_noise == "auto"
+        ):
+            _check_float(
+                "discriminator_noise", self.discriminator_noise, low=0.0, closed=True
+            )
 
     def _uses_labels(self) -> bool:
         return self.n_clusters is None and super()._uses_labels()
@@ -525,6 +552,15 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
 
         return validation
 
+    def _discriminator_noise(self) -> float:
+        noise = self.discriminator_noise
+        if noise != "auto":
+            return float(noise)
+        # Only with the map term: there the critic pushed codes into the gaps
+        # between the map's groups (see the parameter's docstring).
+        on = self._map_term_on() and self.n_clusters is None
+        return _MAP_DISCRIMINATOR_NOISE if on else 0.0
+
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
         weight = self.neighbor_weight
         if weight == "auto":
@@ -548,6 +584,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             "neighbor_weight": float(weight),
             "n_neighbors": int(self.n_neighbors),
             "neighbor_scale": float(self.neighbor_scale),
+            "discriminator_noise": self._discriminator_noise(),
         }
         if self.n_clusters is None:
             return neighbor

@@ -215,6 +215,8 @@ def test_bad_X(no_training, X, message):
         ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes"),
         ({"hidden_layer_sizes": "deep"}, ValueError, "must be 'auto', an int"),
         ({"discriminator_hidden_layer_sizes": "auto"}, ValueError, "sequence of"),
+        ({"discriminator_noise": -0.5}, ValueError, "discriminator_noise"),
+        ({"discriminator_noise": "loud"}, TypeError, "discriminator_noise"),
         ({"prior": "swiss_roll", "n_components": 3}, ValueError, "swiss roll"),
         ({"prior": GaussianMixturePrior(3)}, ValueError, "n_components=3"),
         ({"prior": lambda n, rs: np.zeros((n, 3))}, ValueError, "shape"),
@@ -311,3 +313,26 @@ def test_clone_keeps_prior_object():
     prior = GaussianMixturePrior(n_modes=4)
     cloned = clone(AAETransformer(prior=prior))
     assert cloned.prior is not None and cloned.prior.n_modes == 4
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_discriminator_noise_reaches_the_critic(digits):
+    # A fast critic tells early codes from prior draws well away from chance;
+    # under noise ten times the prior's spread it can hardly tell them apart.
+    # (The short fits warn that the codes are off the prior.)
+    X = digits[0][:400]
+    params = dict(
+        max_iter=5,
+        hidden_layer_sizes=(32,),
+        neighbor_weight=0.0,
+        regularization_learning_rate=1e-2,
+        random_state=0,
+    )
+    clear = AAETransformer(discriminator_noise=0.0, **params).fit(X)
+    blurred = AAETransformer(discriminator_noise=10.0, **params).fit(X)
+    # How far from chance the critic's accuracy is, on average over epochs
+    # (without noise the game swings either way).
+    clear_gap = np.abs(clear.history_["discriminator_accuracy"] - 0.5).mean()
+    blurred_gap = np.abs(blurred.history_["discriminator_accuracy"] - 0.5).mean()
+    assert clear_gap > 0.08
+    assert blurred_gap < 0.03
