@@ -165,7 +165,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         0.794 -> 0.801 with ``prior_distance_`` 13-17 -> 7-9 times its
         reference, Fashion-MNIST level (0.667 and 0.665 over six seeds),
         UCI letter 0.629 -> 0.639 over six fits (it moves by 0.03 between
-        runs) with the codes closer to the prior (3-9 -> 2-4 times); see the
+        runs) with the codes closer to the prior (4-9 -> 2-4 times); see the
         user guide.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every learning rate along a half cosine to zero
