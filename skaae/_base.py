@@ -402,13 +402,14 @@ class _BaseAAE(BaseEstimator):
         )
         if sp.issparse(X):
             X = X.tocsr()
-        largest = abs(X).max() if X.size else 0.0
-        if largest > np.finfo(np.float32).max:
+        # Two reductions, no temporary array: this runs on every fit.
+        lowest, highest = (X.min(), X.max()) if X.size else (0.0, 0.0)
+        if max(highest, -lowest) > np.finfo(np.float32).max:
             raise ValueError(
                 "Input X has values too large for float32, the precision the "
                 "networks train in; scale X first."
             )
-        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
+        if self.loss == "bce" and (lowest < 0 or highest > 1):
             raise ValueError(
                 "loss='bce' needs X in [0, 1]; scale X (e.g. with MinMaxScaler) "
                 "or use loss='mse'."
@@ -734,9 +735,8 @@ class _BaseAAE(BaseEstimator):
         # batch size, and a sample's output must not depend on which other
         # samples it is predicted with.
         module = module.double()
-        X_t = plan.data.X.double()
         distance, reference = self._prior_match(
-            module, X_t, plan.prior, plan.data.prior_labels, plan.rng
+            module, plan.data.X, plan.prior, plan.data.prior_labels, plan.rng
         )
         if parallel is not None:
             agreed = parallel.mean([distance, reference])
@@ -826,7 +826,7 @@ class _BaseAAE(BaseEstimator):
     def _mismatch_remedies(self, X: np.ndarray, schedule: str) -> str:
         """What to change, among what the current settings leave open."""
         remedies = []
-        if X.size and abs(X).max() > 10:
+        if X.size and max(X.max(), -X.min()) > 10:
             remedies.append("scaling the features (e.g. StandardScaler)")
         if schedule != "cosine":
             remedies.append("learning_rate_schedule='cosine'")
@@ -855,9 +855,9 @@ class _BaseAAE(BaseEstimator):
         keep = np.sort(rng.permutation(n)[: min(n, _MAX_DIAGNOSTIC_SAMPLES)])
         module.eval()
         # The style codes (not a cluster-head representation) meet the prior.
-        codes = cls._map_batches(
-            module.encode, X_t[torch.as_tensor(keep, device=X_t.device)]
-        )
+        # Only the subset goes to float64, not the whole training set.
+        rows = X_t[torch.as_tensor(keep, device=X_t.device)].double()
+        codes = cls._map_batches(module.encode, rows)
         labels = None if prior_labels is None else prior_labels[keep]
         m = len(keep)
         draws = prior.sample(m, y=labels, random_state=rng)
