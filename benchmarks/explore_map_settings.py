@@ -44,6 +44,21 @@ def split(dataset: str):
     return tabular_split(load_tabular(dataset))
 
 
+def parse_params(text: str) -> dict:
+    """Estimator parameters from JSON (lists become tuples)."""
+    return {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in json.loads(text).items()
+    }
+
+
+def map_scores(aae, X_train, y_train, X_test, y_test) -> tuple[float, float]:
+    """5-NN accuracy of the held-out rows' codes, and the prior ratio."""
+    knn = KNeighborsClassifier(5).fit(aae.transform(X_train), y_train)
+    accuracy = knn.score(aae.transform(X_test), y_test)
+    return accuracy, aae.prior_distance_ / aae.prior_distance_reference_
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset", choices=("digits", *TABULAR_DATASETS))
@@ -51,10 +66,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     limit_threads(args.threads)
-    params = {
-        name: tuple(value) if isinstance(value, list) else value
-        for name, value in json.loads(args.params).items()
-    }
+    params = parse_params(args.params)
     params.setdefault("random_state", 0)
     X_train, y_train, X_test, y_test = split(args.dataset)
     start = time.perf_counter()
@@ -62,9 +74,7 @@ def main() -> None:
         warnings.simplefilter("always")
         aae = AAETransformer(**params).fit(X_train)
     fit_time = time.perf_counter() - start
-    knn = KNeighborsClassifier(5).fit(aae.transform(X_train), y_train)
-    accuracy = knn.score(aae.transform(X_test), y_test)
-    ratio = aae.prior_distance_ / aae.prior_distance_reference_
+    accuracy, ratio = map_scores(aae, X_train, y_train, X_test, y_test)
     print(
         f"{args.dataset} {args.params}: 5-NN accuracy {accuracy:.3f}, "
         f"prior_distance_ {ratio:.1f} times the reference, fit {fit_time:.0f} s, "
