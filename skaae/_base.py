@@ -288,6 +288,13 @@ class _BaseAAE(BaseEstimator):
         """The hidden layers ``hidden_layer_sizes="auto"`` stands for."""
         return (256, 256)
 
+    def _auto_discriminator_hidden_layer_sizes(
+        self, hidden: tuple[int, ...]
+    ) -> tuple[int, ...] | None:
+        """What ``discriminator_hidden_layer_sizes="auto"`` stands for, given
+        the resolved ``hidden``; None where ``"auto"`` is not accepted."""
+        return None
+
     def _finish_fit(self, plan: _FitPlan) -> None:
         """Fitted attributes derived from the trained model (subclass hook)."""
 
@@ -438,14 +445,20 @@ class _BaseAAE(BaseEstimator):
                 )
             hidden = self._auto_hidden_layer_sizes()
         hidden = _check_layer_sizes("hidden_layer_sizes", hidden)
-        critic_hidden = (
-            hidden
-            if self.discriminator_hidden_layer_sizes is None
-            else _check_layer_sizes(
-                "discriminator_hidden_layer_sizes",
-                self.discriminator_hidden_layer_sizes,
+        critic_hidden = self.discriminator_hidden_layer_sizes
+        auto_critic = self._auto_discriminator_hidden_layer_sizes(hidden)
+        if critic_hidden is None:
+            critic_hidden = hidden
+        elif (
+            auto_critic is not None
+            and isinstance(critic_hidden, str)
+            and critic_hidden == "auto"
+        ):
+            critic_hidden = auto_critic
+        else:
+            critic_hidden = _check_layer_sizes(
+                "discriminator_hidden_layer_sizes", critic_hidden
             )
-        )
         if continuing:
             device, known_classes = self.device_, self.classes_
         else:

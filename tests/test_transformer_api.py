@@ -1,6 +1,7 @@
 """AAETransformer: the scikit-learn API, inputs, errors and persistence."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -214,7 +215,7 @@ def test_bad_X(no_training, X, message):
         ({"loss": "l1"}, ValueError, "loss must be one of"),
         ({"hidden_layer_sizes": (8, 0)}, ValueError, "hidden_layer_sizes"),
         ({"hidden_layer_sizes": "deep"}, ValueError, "must be 'auto', an int"),
-        ({"discriminator_hidden_layer_sizes": "auto"}, ValueError, "sequence of"),
+        ({"discriminator_hidden_layer_sizes": "wide"}, ValueError, "sequence of"),
         ({"discriminator_noise": -0.5}, ValueError, "discriminator_noise"),
         ({"discriminator_noise": "loud"}, TypeError, "discriminator_noise"),
         ({"prior": "swiss_roll", "n_components": 3}, ValueError, "swiss roll"),
@@ -336,3 +337,27 @@ def test_discriminator_noise_reaches_the_critic(digits):
     blurred_gap = np.abs(blurred.history_["discriminator_accuracy"] - 0.5).mean()
     assert clear_gap > 0.08
     assert blurred_gap < 0.03
+
+
+def _hidden_widths(net) -> list[int]:
+    linear = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    return [m.out_features for m in linear[:-1]]
+
+
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({}, [256, 256]),
+        ({"neighbor_weight": 0.0}, [256, 256]),
+        ({"hidden_layer_sizes": (32, 16, 8)}, [32, 16]),
+        ({"n_clusters": 3}, [256, 256, 256, 256]),
+        ({"discriminator_hidden_layer_sizes": None}, [256, 256, 256, 256]),
+        ({"discriminator_hidden_layer_sizes": 12}, [12]),
+    ],
+)
+def test_auto_discriminator_layers(small_data, params, expected):
+    """'auto': the encoder's first two layers under the map term (no heads)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AAETransformer(max_iter=1, random_state=0, **params).fit(small_data)
+    assert _hidden_widths(model.module_.discriminator) == expected
