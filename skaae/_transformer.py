@@ -519,8 +519,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         # With the map term (and no cluster heads) the first two of the
         # encoder's layers: the critic sees 2-D codes on three rows per
         # training row, and two layers made a letter epoch 12-18 % shorter
-        # at level 5-NN accuracy (letter, digits, the 20-class table,
-        # Fashion-MNIST over 2-4 seeds). See the user guide, "Network depth".
+        # at level 5-NN accuracy (letter and digits over three seeds, the
+        # 20-class table two, Fashion-MNIST four). See the user guide,
+        # "Network depth".
         if self._map_term_on() and self.n_clusters is None:
             return hidden[:2]
         return hidden
