@@ -222,7 +222,12 @@ class _BaseAAE(BaseEstimator):
                 self.regularization_learning_rate,
                 low=0.0,
             )
-        _check_float("dropout", self.dropout, low=0.0, high=1.0, closed=True)
+        if not (
+            isinstance(self.dropout, str)
+            and self.dropout == "auto"
+            and self._accepts_auto_dropout
+        ):
+            _check_float("dropout", self.dropout, low=0.0, high=1.0, closed=True)
         _check_float("momentum", self.momentum, low=0.0, high=1.0, closed=True)
         _check_option("encoder", self.encoder, ENCODERS)
         _check_option("activation", self.activation, _ACTIVATIONS)
@@ -294,6 +299,22 @@ class _BaseAAE(BaseEstimator):
         """What ``discriminator_hidden_layer_sizes="auto"`` stands for, given
         the resolved ``hidden``; None where ``"auto"`` is not accepted."""
         return None
+
+    # Whether dropout="auto" is accepted (see _auto_dropout).
+    _accepts_auto_dropout = False
+
+    def _auto_dropout(self, n_samples: int, n_features: int) -> float:
+        """What ``dropout="auto"`` stands for, given the training set's shape."""
+        raise NotImplementedError
+
+    def _dropout(self, n_samples: int, n_features: int, continuing: bool) -> float:
+        """The networks' dropout rate, ``"auto"`` resolved: from the rows of
+        the first call (a continued fit keeps the fitted networks')."""
+        if not isinstance(self.dropout, str):
+            return float(self.dropout)
+        if continuing:
+            return self._session.architecture["dropout"]
+        return float(self._auto_dropout(n_samples, n_features))
 
     def _finish_fit(self, plan: _FitPlan) -> None:
         """Fitted attributes derived from the trained model (subclass hook)."""
@@ -481,7 +502,11 @@ class _BaseAAE(BaseEstimator):
             "discriminator_hidden_layer_sizes": critic_hidden,
             "encoder": self.encoder,
             "activation": self.activation,
-            "dropout": self.dropout,
+            "dropout": self._dropout(
+                n_samples if parallel is None else parallel.sum_int(n_samples),
+                X.shape[1],
+                continuing,
+            ),
             "batch_norm": bool(self.batch_norm),
             "loss": self.loss,
             "labels conditioning the prior": (
@@ -832,7 +857,7 @@ class _BaseAAE(BaseEstimator):
             cluster_heads=plan.cluster_heads,
             output="logits" if self.loss == "bce" else "linear",
             activation=self.activation,
-            dropout=self.dropout,
+            dropout=arch["dropout"],
             batch_norm=self.batch_norm,
         ).to(plan.device)
 

@@ -31,6 +31,13 @@ _HEADS_NEIGHBOR_WEIGHT = 0.1
 # discriminator_noise="auto" with the map term on: the standard deviation of
 # the Gaussian noise added to the critic's inputs (see the docstring).
 _MAP_DISCRIMINATOR_NOISE = 1.0
+# dropout="auto" with the map term on (and no cluster heads), on training
+# sets with fewer rows than this per feature: there the encoder otherwise
+# places new points worse than the rows it was trained on; with more rows
+# per feature the layout itself limits the map and dropout blurred it (see
+# the docstring).
+_MAP_DROPOUT = 0.1
+_MAP_DROPOUT_MAX_ROWS_PER_FEATURE = 600
 # regularization_learning_rate="auto" with the map term on, as a multiple of
 # learning_rate_init (see _auto_regularization_ratio).
 _MAP_REG_LR_RATIO = 0.1
@@ -95,8 +102,22 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         against 0.662 over seeds 0-3).
     activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
         Hidden-layer activation of every network.
-    dropout : float, default=0.0
-        Dropout rate after every hidden layer (0 disables it).
+    dropout : float or "auto", default="auto"
+        Dropout rate after every hidden layer of the encoder, decoder and
+        discriminator during training (0 disables it; ``transform`` never
+        drops). ``"auto"``: 0.1 when the map term is on without
+        ``n_clusters`` and the training set has fewer than 600 rows per
+        feature, else 0 (the paper's model has none). With the map term the
+        encoder lays out the training rows closely but places new points
+        worse: on digits (70/30 split, seed 0) the training rows' codes keep
+        0.967 5-NN accuracy among themselves and new points 0.907. Dropout
+        0.1 raised new points' 5-NN accuracy on digits (seeds 0-2) to 0.935
+        / 0.930 / 0.937 against 0.907 / 0.922 / 0.913, on Fashion-MNIST
+        (seeds 0-1) to 0.684 against 0.663, on the 20-class table to 0.825
+        against 0.810 and on UCI pen-digits (481 rows per feature) to 0.975
+        against 0.955; on UCI letter (875 rows per feature), where the
+        layout itself is the limit, it cost 0.05 (0.594-0.612 against
+        0.649-0.668). The user guide has the figures.
     batch_norm : bool, default=False
         Batch normalisation in the encoder and decoder hidden layers.
     loss : {"mse", "bce"}, default="mse"
@@ -325,7 +346,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         hidden_layer_sizes="auto",
         discriminator_hidden_layer_sizes="auto",
         activation: str = "relu",
-        dropout: float = 0.0,
+        dropout: float | str = "auto",
         batch_norm: bool = False,
         loss: str = "mse",
         solver: str = "adam",
@@ -525,6 +546,22 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         if self._map_term_on() and self.n_clusters is None:
             return hidden[:2]
         return hidden
+
+    _accepts_auto_dropout = True
+
+    def _auto_dropout(self, n_samples: int, n_features: int) -> float:
+        # With the map term the encoder fits the training rows' layout
+        # closely and, where the rows cover the input space thinly, places
+        # new points worse (digits: 5-NN 0.97 among the training rows, 0.91
+        # for new points); dropout closes part of that gap (+0.02 on digits,
+        # Fashion-MNIST, the 20-class table and pen-digits, 481 rows a
+        # feature). Where rows are dense (UCI letter, 875 a feature) the
+        # layout itself is the limit and dropout cost 0.05; the threshold
+        # lies between the two. Not measured with cluster heads or the
+        # paper's model: 0 there.
+        on = self._map_term_on() and self.n_clusters is None
+        sparse_rows = n_samples < _MAP_DROPOUT_MAX_ROWS_PER_FEATURE * n_features
+        return _MAP_DROPOUT if on and sparse_rows else 0.0
 
     def _map_term_on(self) -> bool:
         """Whether ``neighbor_weight`` switches the map term on."""

@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
-from skaae import AAETransformer
+from skaae import AAEClassifier, AAETransformer
 from skaae._training import HISTORY_KEYS, NEIGHBOR_KEY, TrainingDivergedError
 from skaae.priors import GaussianMixturePrior
 
@@ -361,3 +361,45 @@ def test_auto_discriminator_layers(small_data, params, expected):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = AAETransformer(max_iter=1, random_state=0, **params).fit(small_data)
     assert _hidden_widths(model.module_.discriminator) == expected
+
+
+def _dropout_rates(net) -> list[float]:
+    return [m.p for m in net.modules() if isinstance(m, torch.nn.Dropout)]
+
+
+@pytest.mark.parametrize(
+    "params, shape, expected",
+    [
+        ({}, (60, 5), 0.1),  # the map term, 12 rows per feature
+        ({}, (1300, 2), 0.0),  # 650 rows per feature: dense enough
+        ({"neighbor_weight": 0.0}, (60, 5), 0.0),  # the paper's model
+        ({"n_clusters": 3}, (60, 5), 0.0),
+        ({"dropout": 0.3}, (1000, 2), 0.3),
+    ],
+)
+def test_auto_dropout(params, shape, expected):
+    """'auto': dropout 0.1 under the map term where rows are sparse."""
+    X = np.random.RandomState(0).uniform(size=shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AAETransformer(max_iter=1, random_state=0, **params).fit(X)
+    rates = _dropout_rates(model.module_.encoder)
+    assert rates == ([expected] * len(rates) if expected else [])
+    if expected:
+        assert rates and _dropout_rates(model.module_.decoder)
+
+
+def test_auto_dropout_kept_by_partial_fit():
+    """A stream keeps the rate its first chunk chose, whatever later sizes."""
+    rng = np.random.RandomState(0)
+    model = AAETransformer(random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(rng.uniform(size=(60, 2)))
+        model.partial_fit(rng.uniform(size=(1200, 2)))
+    assert set(_dropout_rates(model.module_.encoder)) == {0.1}
+
+
+def test_auto_dropout_only_on_the_transformer(small_data):
+    with pytest.raises(TypeError, match="dropout"):
+        AAEClassifier(dropout="auto", max_iter=1).fit(small_data, [0, 1] * 30)
