@@ -7,7 +7,9 @@ codes (embedded as new points) from the training rows' codes, the same
 score of the training rows among themselves (leave-one-out: how well the
 layout itself keeps neighbourhoods, apart from how the encoder generalises),
 how far the codes are from the prior (``prior_distance_`` over its
-reference; the fit warns above 25) and the fit time. ``--umap`` fits
+reference; the fit warns above 25) and the fit time. fashion-mnist (``--data``, pass
+``"max_iter": 20`` for the benchmark's budget): the 10,000 training and
+2,000 test images of ``bench_embedding.py``. ``--umap`` fits
 ``umap.UMAP(random_state=seed)`` instead and scores it the same way (new
 points through ``transform``). digits: stratified 70/30 split of
 ``load_digits`` / 16 (``random_state=0``); the tabular sets: the split of
@@ -37,7 +39,7 @@ import time
 import warnings
 
 import numpy as np
-from _data import TABULAR_DATASETS, load_tabular, tabular_split
+from _data import TABULAR_DATASETS, load_dataset, load_tabular, tabular_split
 from _machine import limit_threads
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -46,7 +48,20 @@ from sklearn.neighbors import KNeighborsClassifier
 from skaae import AAETransformer
 
 
-def split(dataset: str):
+def split(dataset: str, data=None):
+    if dataset == "fashion-mnist":
+        # bench_embedding.py's protocol: 10,000 training and 2,000 test
+        # images drawn with RandomState(0).
+        images = load_dataset(dataset, data)
+        rng = np.random.RandomState(0)
+        train = rng.permutation(len(images.X_train))[:10_000]
+        test = rng.permutation(len(images.X_test))[:2_000]
+        return (
+            images.X_train[train],
+            images.y_train[train],
+            images.X_test[test],
+            images.y_test[test],
+        )
     if dataset == "digits":
         X, y = load_digits(return_X_y=True)
         X_train, X_test, y_train, y_test = train_test_split(
@@ -86,7 +101,10 @@ def leave_one_out_accuracy(codes: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", choices=("digits", *TABULAR_DATASETS))
+    parser.add_argument(
+        "dataset", choices=("digits", "fashion-mnist", *TABULAR_DATASETS)
+    )
+    parser.add_argument("--data", default=None, help="Fashion-MNIST folder")
     parser.add_argument("params", nargs="?", default="{}")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--umap", action="store_true", help="fit UMAP instead")
@@ -94,7 +112,7 @@ def main() -> None:
     limit_threads(args.threads)
     params = parse_params(args.params)
     params.setdefault("random_state", 0)
-    X_train, y_train, X_test, y_test = split(args.dataset)
+    X_train, y_train, X_test, y_test = split(args.dataset, args.data)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
