@@ -113,7 +113,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         0.967 5-NN accuracy among themselves and new points 0.907. Dropout
         0.1 raised new points' 5-NN accuracy on digits (seeds 0-2) to 0.935
         / 0.930 / 0.937 against 0.907 / 0.922 / 0.913, on Fashion-MNIST
-        (seeds 0-1) to 0.684 against 0.663, on the 20-class table to 0.825
+        (seeds 0-1) to 0.684 against 0.672, on the 20-class table to 0.825
         against 0.810 and on UCI pen-digits (481 rows per feature) to 0.975
         against 0.955; on UCI letter (875 rows per feature), where the
         layout itself is the limit, it cost 0.05 (0.594-0.612 against
