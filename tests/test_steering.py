@@ -424,8 +424,14 @@ def test_partial_fit_clusterer(digits):
 # -- sparse input -------------------------------------------------------------------
 def test_sparse_input_matches_dense(digits):
     X = digits[0][:300]
-    dense = AAETransformer(**FAST).fit(X)
-    sparse = AAETransformer(**FAST).fit(sp.csr_matrix(X))
+    # Without dropout (the map's default turns it on for 300 rows): the
+    # sparse and dense first-layer products round differently, and with
+    # dropout the codes of the two fits drift further apart (measured: 7e-4
+    # at most, against 6e-5 without), past the tolerance that shows both
+    # paths train the same model. Each path alone is deterministic.
+    params = {**FAST, "dropout": 0.0}
+    dense = AAETransformer(**params).fit(X)
+    sparse = AAETransformer(**params).fit(sp.csr_matrix(X))
     np.testing.assert_allclose(
         sparse.transform(sp.csr_matrix(X)), dense.transform(X), rtol=1e-3, atol=1e-4
     )
