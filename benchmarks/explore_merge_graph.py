@@ -34,17 +34,19 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import limit_threads, machine_info, print_machine_header  # noqa: E402
 from bench_clustering import load_split  # noqa: E402
-from explore_overcluster_merge import data_sets  # noqa: E402
+from explore_overcluster_merge import (  # noqa: E402
+    data_sets,
+    merge_by_labels,
+    score_merges,
+)
 
 import skaae._merge as merging  # noqa: E402
 from skaae import AAEClusterer  # noqa: E402
 from skaae._neighbors import nearest_neighbors  # noqa: E402
-from skaae.metrics import clustering_accuracy  # noqa: E402
 
 RESOLUTIONS = (0.5, 0.75, 1.0)
 FASHION_PARAMS = {
@@ -125,30 +127,14 @@ def main() -> None:
         scores: dict[str, list] = {}
         for seed in args.seeds:
             proba, seconds = head_outputs(name, X, k, seed, params, args.cache)
-            units = proba.argmax(1)
             merges = {}
             for mutual in (False, True):
                 stats = statistics(proba, graph, mutual)
                 edges = "mutual edges" if mutual else "every edge"
                 for r in RESOLUTIONS:
                     merges[f"{edges}, resolution {r:g}"] = estimator_rule(stats, k, r)
-            merges["by the labels"] = np.array(
-                [
-                    np.bincount(y[units == j], minlength=k).argmax()
-                    if (units == j).any()
-                    else 0
-                    for j in range(proba.shape[1])
-                ]
-            )
-            row = []
-            for method, merge in merges.items():
-                labels = (proba @ np.eye(k)[merge]).argmax(1)
-                pair = (
-                    clustering_accuracy(y, labels),
-                    normalized_mutual_info_score(y, labels),
-                )
-                scores.setdefault(method, []).append(pair)
-                row.append(f"{method} {pair[0]:.3f}/{pair[1]:.3f}")
+            merges["by the labels"] = merge_by_labels(proba, y, k)
+            row = score_merges(merges, proba, y, k, scores)
             fit = "cached" if seconds is None else f"fit {seconds:.0f} s"
             print(f"{name}, seed {seed} ({fit}): " + "; ".join(row), flush=True)
         print(f"{name}: mean Hungarian accuracy / NMI (per seed)")

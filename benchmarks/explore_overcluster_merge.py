@@ -67,6 +67,33 @@ def data_sets():
         yield name, X, y, k
 
 
+def merge_by_labels(proba: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Each unit to the majority class of its rows (0 for an empty unit)."""
+    units = proba.argmax(1)
+    return np.array(
+        [
+            np.bincount(y[units == j], minlength=k).argmax()
+            if (units == j).any()
+            else 0
+            for j in range(proba.shape[1])
+        ]
+    )
+
+
+def score_merges(merges: dict, proba, y, k: int, scores: dict) -> list[str]:
+    """Hungarian accuracy / NMI of each merge (appended to ``scores``)."""
+    row = []
+    for method, merge in merges.items():
+        labels = (proba @ np.eye(k)[merge]).argmax(1)
+        pair = (
+            clustering_accuracy(y, labels),
+            normalized_mutual_info_score(y, labels),
+        )
+        scores.setdefault(method, []).append(pair)
+        row.append(f"{method} {pair[0]:.3f}/{pair[1]:.3f}")
+    return row
+
+
 def spectral(stats, k: int) -> np.ndarray:
     edges = stats.edges + stats.edges.T
     affinity = edges / np.sqrt(np.outer(stats.sizes, stats.sizes))
@@ -159,16 +186,8 @@ def main() -> None:
             seconds = time.time() - start
             proba = clu._category_proba(X)
             stats = merging.SubclusterStatistics.from_proba(proba, graph)
-            units = proba.argmax(1)
             merges = {
-                "oracle": np.array(
-                    [
-                        np.bincount(y[units == j], minlength=k).argmax()
-                        if (units == j).any()
-                        else 0
-                        for j in range(proba.shape[1])
-                    ]
-                ),
+                "oracle": merge_by_labels(proba, y, k),
                 "conductance": conductance(stats, k),
             }
             if (stats.sizes > 0).all():  # spectral needs every unit used
@@ -187,14 +206,7 @@ def main() -> None:
                 "kept probability "
                 + ", ".join(f"{name} {v:.4f}" for name, v in kept.items())
             ]
-            for method, merge in merges.items():
-                labels = (proba @ np.eye(k)[merge]).argmax(1)
-                pair = (
-                    clustering_accuracy(y, labels),
-                    normalized_mutual_info_score(y, labels),
-                )
-                scores.setdefault(method, []).append(pair)
-                row.append(f"{method} {pair[0]:.3f}/{pair[1]:.3f}")
+            row += score_merges(merges, proba, y, k, scores)
             print(f"{name}, seed {seed} (fit {seconds:.0f} s): " + "; ".join(row))
         print(f"{name}: mean Hungarian accuracy / NMI (lowest accuracy)")
         for method, pairs in scores.items():
