@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,13 +44,16 @@ from ._training import (
     stack_rows,
 )
 from .metrics import energy_distance
-from .priors import BasePrior, _resolve_prior
+from .priors import BasePrior, GaussianPrior, _resolve_prior
 
 _MAX_DIAGNOSTIC_SAMPLES = 2000
 # Warn when the codes are this many times further from the prior than a
 # perfect match would be on average (on digits, good fits score 1-10 times).
 _PRIOR_MISMATCH_FACTOR = 25.0
 _ENCODE_BATCH = 8192
+# Prior draws that estimate a non-Gaussian prior's mean and covariance when
+# the codes are matched to them without a discriminator.
+_PRIOR_MOMENT_DRAWS = 100_000
 # partial_fit with a neighbour graph keeps a uniform sample of this many rows
 # of the earlier calls, where the chunks' rows find neighbours (float32 on
 # 784 features: 16 MB, saved with the model).
@@ -221,6 +225,7 @@ class _BaseAAE(BaseEstimator):
                 "regularization_learning_rate",
                 self.regularization_learning_rate,
                 low=0.0,
+                closed=self._accepts_zero_regularization,
             )
         if not (
             isinstance(self.dropout, str)
@@ -299,6 +304,10 @@ class _BaseAAE(BaseEstimator):
         """What ``discriminator_hidden_layer_sizes="auto"`` stands for, given
         the resolved ``hidden``; None where ``"auto"`` is not accepted."""
         return None
+
+    # Whether regularization_learning_rate=0 (no discriminator, the codes'
+    # moments matched to the prior after training) is accepted.
+    _accepts_zero_regularization = False
 
     # Whether dropout="auto" is accepted (see _auto_dropout).
     _accepts_auto_dropout = False
@@ -533,6 +542,13 @@ class _BaseAAE(BaseEstimator):
         conditions = targets.conditions
         if reg_lr == "auto":
             reg_lr = self._auto_regularization_ratio(conditions is not None) * lr
+        if reg_lr == 0 and (conditions is not None or targets.n_categories):
+            raise ValueError(
+                "regularization_learning_rate=0 switches the discriminator off, "
+                "but the prior is conditioned on y or the model has a "
+                "categorical head (n_clusters), and only the discriminator "
+                "can shape those codes. Use a positive rate."
+            )
         schedule = self.learning_rate_schedule
         if schedule == "auto":
             # Decay settles the label-conditioned game (measured on digits:
@@ -769,6 +785,8 @@ class _BaseAAE(BaseEstimator):
                 scores = parallel.mean(scores)
             session = candidates[int(np.argmax(scores))]
         module = session.model
+        if plan.config.regularization_learning_rate == 0:
+            self._match_prior_moments(module, plan)
         # Predictions run in float64: float32 matmul results shift with the
         # batch size, and a sample's output must not depend on which other
         # samples it is predicted with.
@@ -832,12 +850,21 @@ class _BaseAAE(BaseEstimator):
                 stacklevel=4,
             )
         if reference > 0 and distance > _PRIOR_MISMATCH_FACTOR * reference:
+            if plan.config.regularization_learning_rate == 0:
+                judged = (
+                    "There is no discriminator (regularization_learning_rate=0): "
+                    "the codes have the prior's mean and covariance, not its "
+                    "shape; a positive rate lets a discriminator shape them. "
+                )
+            else:
+                judged = (
+                    "The final discriminator accuracy is "
+                    f"{history['discriminator_accuracy'][-1]:.2f} (0.5 at a match). "
+                )
             warnings.warn(
                 f"The codes do not match the prior: prior_distance_={distance:.4g} "
                 f"is {distance / reference:.0f} times prior_distance_reference_="
-                f"{reference:.2g}, what a perfect match scores. The final "
-                f"discriminator accuracy is "
-                f"{history['discriminator_accuracy'][-1]:.2f} (0.5 at a match). "
+                f"{reference:.2g}, what a perfect match scores. {judged}"
                 f"Try {self._mismatch_remedies(plan.X, plan.config.lr_schedule)}; "
                 "see the user guide.",
                 ConvergenceWarning,
@@ -881,6 +908,44 @@ class _BaseAAE(BaseEstimator):
         # A copy: inputs may be read-only (memmaps), which torch refuses to
         # share memory with.
         return torch.tensor(A, dtype=dtype, device=device)
+
+    def _match_prior_moments(self, module, plan: _FitPlan) -> None:
+        """Give the training rows' codes the prior's mean and covariance.
+
+        What stands in for the discriminator when it is off
+        (``regularization_learning_rate=0``): the affine map ``z' = M (z -
+        m) + mu`` with ``M = S_prior^(1/2) S_codes^(-1/2)`` (symmetric roots,
+        so the map turns the codes as little as possible), folded into the
+        networks' weights: ``transform``, decoding and ONNX export need
+        nothing more.
+        """
+        module.eval()
+        codes = self._map_batches(module.encode, plan.data.X)
+        n, d = codes.shape
+        moments = np.concatenate([codes.mean(0), (codes.T @ codes).ravel() / n])
+        if plan.parallel is not None:
+            # The ranks' shards differ by at most a few rows: equal weights.
+            moments = plan.parallel.mean(moments)
+        mean = moments[:d]
+        covariance = moments[d:].reshape(d, d) - np.outer(mean, mean)
+        prior = plan.prior
+        if isinstance(prior, GaussianPrior):
+            prior_mean = np.zeros(d)
+            prior_covariance = prior.std**2 * np.eye(d)
+        else:
+            draws = prior.sample(_PRIOR_MOMENT_DRAWS, random_state=0)
+            prior_mean, prior_covariance = draws.mean(0), np.cov(draws.T).reshape(d, d)
+
+        def root(matrix, power):
+            values, vectors = np.linalg.eigh(matrix)
+            # A collapsed direction keeps a finite (huge) scale.
+            values = np.maximum(values, 1e-12 * max(values.max(), 1e-300))
+            return (vectors * values**power) @ vectors.T
+
+        matrix = root(prior_covariance, 0.5) @ root(covariance, -0.5)
+        offset = prior_mean - matrix @ mean
+        as_tensor = partial(torch.as_tensor, dtype=torch.float32, device=plan.device)
+        module.reparametrize_codes(as_tensor(matrix), as_tensor(offset))
 
     @classmethod
     def _prior_match(cls, module, X_t, prior, prior_labels, rng):

@@ -135,6 +135,30 @@ class AdversarialAutoencoder(nn.Module):
         return torch.cat([y, z], dim=1)
 
     @torch.no_grad()
+    def reparametrize_codes(self, matrix: torch.Tensor, offset: torch.Tensor) -> None:
+        """Change the code space to ``z' = matrix @ z + offset``, exactly.
+
+        The encoder's last layer then outputs ``z'`` (the means of a
+        ``"gaussian"`` encoder), and the first layers of the decoder and the
+        discriminator read ``z'`` as they read ``z``: reconstructions,
+        decodings and judgements are unchanged. Only for a model without a
+        categorical head; ``matrix`` must be invertible.
+        """
+        if self.n_categories:
+            raise ValueError("reparametrize_codes needs a model without categories.")
+        n = matrix.shape[0]
+        last = [m for m in self.encoder.net.modules() if isinstance(m, nn.Linear)][-1]
+        last.weight[:n] = matrix @ last.weight[:n]
+        last.bias[:n] = matrix @ last.bias[:n] + offset
+        inverse = torch.linalg.inv(matrix)
+        for net in (self.decoder, self.discriminator):
+            first = next(m for m in net.modules() if isinstance(m, nn.Linear))
+            # z = inverse @ (z' - offset) enters through the first n columns.
+            reads = first.weight[:, :n].clone()
+            first.weight[:, :n] = reads @ inverse
+            first.bias -= reads @ (inverse @ offset)
+
+    @torch.no_grad()
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Representation of ``x``: ``W_C y + z`` with cluster heads, else ``z``."""
         z, logits = self.encoder.encode(x)

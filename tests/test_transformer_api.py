@@ -403,3 +403,53 @@ def test_auto_dropout_kept_by_partial_fit():
 def test_auto_dropout_only_on_the_transformer(small_data):
     with pytest.raises(TypeError, match="dropout"):
         AAEClassifier(dropout="auto", max_iter=1).fit(small_data, [0, 1] * 30)
+
+
+def test_reparametrize_codes_is_exact():
+    """An affine change of code space leaves every network's output unchanged."""
+    from skaae._model import AdversarialAutoencoder
+
+    torch.manual_seed(0)
+    model = AdversarialAutoencoder(6, 3, [16, 16], [8]).double().eval()
+    x = torch.randn(20, 6, dtype=torch.float64)
+    codes = model.encode(x)
+    before = (model.reconstruct(x), model.discriminator(codes), model.decode(codes))
+    matrix = torch.randn(3, 3, dtype=torch.float64) + 3 * torch.eye(3)
+    offset = torch.randn(3, dtype=torch.float64)
+    model.reparametrize_codes(matrix, offset)
+    new_codes = model.encode(x)
+    torch.testing.assert_close(new_codes, codes @ matrix.T + offset)
+    after = (
+        model.reconstruct(x),
+        model.discriminator(new_codes),
+        model.decode(new_codes),
+    )
+    for old, new in zip(before, after, strict=True):
+        torch.testing.assert_close(new, old)
+
+
+def test_no_discriminator_matches_the_prior_moments(small_data):
+    """regularization_learning_rate=0: no critic, codes of mean 0 and cov I."""
+    model = AAETransformer(
+        regularization_learning_rate=0, neighbor_weight=0, max_iter=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(small_data)
+    codes = model.transform(small_data)
+    np.testing.assert_allclose(codes.mean(0), 0, atol=1e-6)
+    np.testing.assert_allclose(np.cov(codes.T, bias=True), np.eye(2), atol=1e-6)
+    assert set(model.history_) == {"reconstruction"}
+
+
+def test_no_discriminator_needs_an_unconditioned_prior(small_data):
+    y = np.arange(len(small_data)) % 2
+    model = AAETransformer(
+        prior="gaussian_mixture", regularization_learning_rate=0, max_iter=1
+    )
+    with pytest.raises(ValueError, match="regularization_learning_rate=0"):
+        model.fit(small_data, y)
+    with pytest.raises(ValueError, match="regularization_learning_rate=0"):
+        AAETransformer(n_clusters=2, regularization_learning_rate=0).fit(small_data)
+    with pytest.raises(ValueError, match="regularization_learning_rate must be > 0"):
+        AAEClassifier(regularization_learning_rate=0).fit(small_data, y)
