@@ -848,11 +848,17 @@ def print_diagnostics(runs: list[dict], seeds: list[int]) -> None:
         shown += ("discriminator_accuracy",)
         # Further terms (e.g. a neighbour-graph loss) as the estimator names them.
         others = "".join(f", {k} {v:.4f}" for k, v in last.items() if k not in shown)
+        if "discriminator" in last:
+            game = (
+                f", discriminator {last['discriminator']:.3f}, generator "
+                f"{last['generator']:.3f}, accuracy "
+                f"{last['discriminator_accuracy']:.3f}"
+            )
+        else:
+            game = " (no discriminator)"
         print(
             f"  seed {seed}: {d['n_iter']} epochs, reconstruction "
-            f"{last['reconstruction']:.4f}, discriminator {last['discriminator']:.3f}, "
-            f"generator {last['generator']:.3f}, accuracy "
-            f"{last['discriminator_accuracy']:.3f}{others}"
+            f"{last['reconstruction']:.4f}{game}{others}"
         )
         print(
             f"          prior_distance_ {d['prior_distance']:.4f} vs reference "
