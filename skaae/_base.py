@@ -785,7 +785,7 @@ class _BaseAAE(BaseEstimator):
                 scores = parallel.mean(scores)
             session = candidates[int(np.argmax(scores))]
         module = session.model
-        if plan.config.regularization_learning_rate == 0:
+        if not plan.config.has_discriminator:
             self._match_prior_moments(module, plan)
         # Predictions run in float64: float32 matmul results shift with the
         # batch size, and a sample's output must not depend on which other
@@ -850,7 +850,7 @@ class _BaseAAE(BaseEstimator):
                 stacklevel=4,
             )
         if reference > 0 and distance > _PRIOR_MISMATCH_FACTOR * reference:
-            if plan.config.regularization_learning_rate == 0:
+            if not plan.config.has_discriminator:
                 judged = (
                     "There is no discriminator (regularization_learning_rate=0): "
                     "the codes have the prior's mean and covariance, not its "

@@ -95,6 +95,12 @@ class TrainingConfig:
     n_iter_no_change: int = 10
     verbose: int = 0
 
+    @property
+    def has_discriminator(self) -> bool:
+        """False at a regularisation rate of 0: no regularisation phase (the
+        estimator matches the codes' moments to the prior after training)."""
+        return self.regularization_learning_rate > 0
+
 
 class TrainingDivergedError(FloatingPointError):
     """A loss became NaN or infinite during training."""
@@ -680,10 +686,9 @@ class TrainingSession:
         # term, without the category terms), so that the categorical game
         # starts from codes that already reflect the data.
         pretraining = self.n_epochs < config.pretrain_iter
-        # Without a regularisation phase (a rate of 0: the estimator matches
-        # the codes' moments to the prior after training instead) a step is
-        # the reconstruction phase alone, as in pretraining.
-        reconstruction_only = pretraining or config.regularization_learning_rate == 0
+        # Without a discriminator a step is the reconstruction phase alone,
+        # as in pretraining.
+        reconstruction_only = pretraining or not config.has_discriminator
         if reconstruction_only:
             agree_weight = 0.0
             keys = [RECONSTRUCTION_KEY]
