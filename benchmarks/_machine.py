@@ -122,7 +122,8 @@ def print_machine_header(
         The thread limit (None: printed as ``default``).
     versions : sequence of str
         Keys of ``machine`` (the ``versions`` given to ``machine_info``) to
-        print between scikit-learn and skaae; a ``None`` value is printed as
+        print between scikit-learn and skaae (a key ``machine`` lacks is
+        left out: the library was not used); a ``None`` value is printed as
         ``not installed``.
     """
     print(title)
@@ -137,7 +138,11 @@ def print_machine_header(
     libraries = [
         f"numpy {machine['numpy']}",
         f"scikit-learn {machine['scikit-learn']}",
-        *(f"{name} {machine[name] or 'not installed'}" for name in versions),
+        *(
+            f"{name} {machine[name] or 'not installed'}"
+            for name in versions
+            if name in machine
+        ),
         f"skaae {machine['skaae']}",
     ]
     print("  " + ", ".join(libraries))

@@ -922,8 +922,12 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    umap_version = getattr(umap, "__version__", None) if umap else None
-    machine = machine_info(args.device, {"umap-learn": umap_version})
+    # umap-learn's version only where it runs: "not installed" would be
+    # wrong when it is merely not among --methods.
+    versions = {}
+    if "umap" in args.methods:
+        versions["umap-learn"] = getattr(umap, "__version__", None) if umap else None
+    machine = machine_info(args.device, versions)
     # --aae-param goes over the script's settings, for the aae method only.
     aae = {**aae_params(data["name"], args), **args.aae_extra}
     family = {
