@@ -82,9 +82,14 @@ class AAEClusterer(
     benchmark's 1,257-image split 0.909 (NMI 0.880) with 50 units against
     0.854 (NMI 0.824) with 20; on unbalanced digits 0.856 (NMI 0.844) with
     50, above k-means.
-    ``n_subclusters=n_clusters, neighbor_weight=0, n_init=1`` gives the
-    paper's model with the balance penalty. See the user guide for the
-    figures.
+    A third departure, ``consistency_weight``, asks the head to keep its
+    output when a row moves a short way in the direction that changes the
+    head most (virtual adversarial training, as IMSAT uses for clustering):
+    on digits it raised the mean accuracy from 0.891 to 0.908 (NMI 0.867 to
+    0.885, seeds 0-4).
+    ``n_subclusters=n_clusters, neighbor_weight=0, consistency_weight=0,
+    n_init=1`` gives the paper's model with the balance penalty. See the
+    user guide for the figures.
 
     Parameters
     ----------
@@ -131,6 +136,26 @@ class AAEClusterer(
     n_neighbors : int, default=15
         Neighbours per training row in the neighbour graph (exact search, or
         ``pynndescent`` above 20,000 rows when it is installed).
+    consistency_weight : float, default=1.0
+        Weight of a virtual adversarial term on the category head, a
+        departure from the paper (IMSAT's consistency term): each row is
+        moved, by ``consistency_radius`` times its distance to its 10th
+        nearest neighbour in the graph, in the direction that changes ``y``
+        most (one power iteration, as in virtual adversarial training), and
+        the reconstruction step also pays the Kullback-Leibler divergence
+        from ``y`` at the row to ``y`` at the moved row. The head then
+        changes little within a row's neighbourhood. 0 disables it.
+        Measured on the digits benchmark split (10 clusters, seeds 0-4, two
+        threads, both settings in one run): Hungarian accuracy 0.891 ->
+        0.908 and NMI 0.867 -> 0.885, higher on every seed (the lowest 0.878
+        -> 0.897), with fits about 21 % longer; Fashion-MNIST (cpu30
+        settings, seeds 0-2) level within the seeds' spread (0.585 / 0.650
+        -> 0.598 / 0.641, fits 24 % longer), unbalanced digits and blobs
+        level. See the user guide.
+    consistency_radius : float, default=0.25
+        How far the consistency term moves a row, as a share of the row's
+        distance to its 10th nearest neighbour (IMSAT's 0.25). On digits
+        1.0 clustered one seed of two at 0.629.
     n_subclusters : int or "auto", default="auto"
         Units of the category head. With more units than ``n_clusters`` the
         model over-clusters, and after training the units (sub-clusters)
@@ -236,7 +261,10 @@ class AAEClusterer(
     history_ : dict of str to ndarray of shape (`n_iter_`,)
         Per-epoch means: the keys of :class:`AAETransformer` (for the style
         discriminator), ``"category_discriminator"`` and
-        ``"category_discriminator_accuracy"`` (the ``y`` discriminator).
+        ``"category_discriminator_accuracy"`` (the ``y`` discriminator),
+        ``"neighbor"`` (the neighbour-agreement term) and ``"consistency"``
+        (the virtual adversarial divergence, without its weight) when those
+        terms are on.
     prior_distance_ : float
         Energy distance between style codes and prior draws.
     prior_distance_reference_ : float
@@ -297,6 +325,8 @@ class AAEClusterer(
         balance_weight: float = 20.0,
         neighbor_weight: float = 1.0,
         n_neighbors: int = 15,
+        consistency_weight: float = 1.0,
+        consistency_radius: float = 0.25,
         n_subclusters: int | str = "auto",
         pretrain_iter: int = 0,
         n_init: int | str = "auto",
@@ -331,6 +361,8 @@ class AAEClusterer(
         self.balance_weight = balance_weight
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
+        self.consistency_weight = consistency_weight
+        self.consistency_radius = consistency_radius
         self.n_subclusters = n_subclusters
         self.pretrain_iter = pretrain_iter
         self.n_init = n_init
@@ -396,6 +428,10 @@ class AAEClusterer(
         _check_float("balance_weight", self.balance_weight, low=0.0, closed=True)
         _check_float("neighbor_weight", self.neighbor_weight, low=0.0, closed=True)
         _check_int("n_neighbors", self.n_neighbors, 1)
+        _check_float(
+            "consistency_weight", self.consistency_weight, low=0.0, closed=True
+        )
+        _check_float("consistency_radius", self.consistency_radius, low=0.0)
         _check_int("pretrain_iter", self.pretrain_iter, 0)
         if not (isinstance(self.n_init, str) and self.n_init == "auto"):
             _check_int("n_init", self.n_init, 1)
@@ -420,7 +456,9 @@ class AAEClusterer(
         return self.n_subclusters
 
     def _needs_neighbor_graph(self) -> bool:
-        return self._head_units() > self.n_clusters
+        # The merge joins sub-clusters along the graph; the consistency term
+        # takes each row's radius from it.
+        return self._head_units() > self.n_clusters or self.consistency_weight > 0
 
     def _uses_labels(self) -> bool:
         return False
@@ -433,6 +471,8 @@ class AAEClusterer(
             "category_balance": float(self.balance_weight),
             "category_neighbor_weight": float(self.neighbor_weight),
             "n_neighbors": int(self.n_neighbors),
+            "consistency_weight": float(self.consistency_weight),
+            "consistency_radius": float(self.consistency_radius),
             "pretrain_iter": int(self.pretrain_iter),
         }
 

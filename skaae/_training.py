@@ -56,6 +56,9 @@ CATEGORY_HISTORY_KEYS = (
 )
 CLASSIFICATION_KEY = "classification"
 NEIGHBOR_KEY = "neighbor"
+# Virtual adversarial divergence of the category head (see
+# ``TrainingConfig.consistency_weight``).
+CONSISTENCY_KEY = "consistency"
 # Per-epoch reconstruction loss on the rows early stopping holds out.
 VALIDATION_RECONSTRUCTION_KEY = "validation_reconstruction"
 # Per-epoch share of held-out rows' input-space neighbours kept by the codes.
@@ -87,6 +90,13 @@ class TrainingConfig:
     n_negatives: int = 5
     pretrain_iter: int = 0
     discriminator_noise: float = 0.0
+    # Virtual adversarial training of the category head (Miyato et al.;
+    # IMSAT's radius): each row moved by ``consistency_radius`` times its
+    # distance to its 10th graph neighbour, in the direction that changes
+    # the head most, should keep its category distribution. Needs the
+    # neighbour graph.
+    consistency_weight: float = 0.0
+    consistency_radius: float = 0.25
     precision: str = "float32"
     # Average gradients and records over the ranks of torch.distributed's
     # default process group (see ``_parallel``).
@@ -635,6 +645,33 @@ class TrainingSession:
             values.append(float(means.get(key, math.nan)))
         self.n_epochs += 1
 
+    def _consistency_loss(self, encode, x, logits, x_far) -> torch.Tensor:
+        """Virtual adversarial divergence of the category head.
+
+        KL(head at ``x`` || head at ``x + r``), where ``r`` has length
+        ``consistency_radius`` times the row's distance to ``x_far`` (its
+        10th graph neighbour) and points where the head changes most, found
+        by one power iteration from a random direction (Miyato et al.). The
+        head at ``x`` is the fixed target.
+        """
+        target = torch.softmax(logits.detach(), dim=1)
+        log_target = torch.log_softmax(logits.detach(), dim=1)
+        radius = self.config.consistency_radius * (x - x_far).norm(dim=1, keepdim=True)
+
+        def divergence(shift):
+            _, moved = encode(x + shift)
+            log_moved = torch.log_softmax(moved, dim=1)
+            return (target * (log_target - log_moved)).sum(1).mean()
+
+        def scaled(vectors, length):
+            return length * vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+        # The probe is a tenth of the radius rather than VAT's fixed 1e-6,
+        # whose effect on the head would be near float32 rounding.
+        probe = scaled(torch.randn_like(x), 0.1 * radius).requires_grad_(True)
+        (grad,) = torch.autograd.grad(divergence(probe), probe)
+        return divergence(scaled(grad, radius).detach())
+
     def _epoch(self, data: TrainingData) -> dict[str, float]:
         """One pass over ``data``; returns the epoch means of the losses."""
         config, model = self.config, self.model
@@ -682,6 +719,12 @@ class TrainingSession:
             else 0.0
         )
         use_neighbors = map_weight > 0 or agree_weight > 0
+        consistency_weight = (
+            config.consistency_weight if neighbors is not None and n_categories else 0.0
+        )
+        # The lists are sorted nearest first: this column is the 10th
+        # nearest neighbour (or the farthest there is).
+        radius_column = None if neighbors is None else min(9, neighbors.shape[1] - 1)
         # Pretraining epochs run the reconstruction phase alone (with the map
         # term, without the category terms), so that the categorical game
         # starts from codes that already reflect the data.
@@ -691,6 +734,7 @@ class TrainingSession:
         reconstruction_only = pretraining or not config.has_discriminator
         if reconstruction_only:
             agree_weight = 0.0
+            consistency_weight = 0.0
             keys = [RECONSTRUCTION_KEY]
         else:
             keys = list(HISTORY_KEYS)
@@ -701,6 +745,8 @@ class TrainingSession:
         if use_neighbors:
             keys.append(NEIGHBOR_KEY)
             n_neighbors = neighbors.shape[1]
+        if consistency_weight > 0:
+            keys.append(CONSISTENCY_KEY)
 
         # Mixed precision: the networks run under autocast, their outputs
         # come back in float32 so that every loss is computed in float32;
@@ -814,6 +860,11 @@ class TrainingSession:
                         torch.softmax(logits_y, dim=1), y_nb
                     )
                 loss_ae = loss_ae + loss_nb
+            if consistency_weight > 0:
+                loss_vat = self._consistency_loss(
+                    encode, x, logits_y, graph_rows[neighbors[idx, radius_column]]
+                )
+                loss_ae = loss_ae + consistency_weight * loss_vat
             heads = model.cluster_heads
             if heads is not None and config.cluster_head_distance > 0:
                 # The paper's section 7: push apart every two cluster heads
@@ -909,6 +960,8 @@ class TrainingSession:
                 stats.append(loss_cls)
             if use_neighbors:
                 stats.append(loss_nb)
+            if consistency_weight > 0:
+                stats.append(loss_vat)
 
             with torch.no_grad():
                 sums += torch.stack([stat.detach() for stat in stats])
