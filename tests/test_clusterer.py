@@ -335,6 +335,42 @@ def test_merge_keeps_a_large_class_whole():
     )
 
 
+def _tiny_unit_statistics() -> tuple[np.ndarray, SubclusterStatistics]:
+    # Two classes of 400 rows, each cut into four units of 100 rows (a
+    # row's graph neighbours are random rows of its class), and a unit that
+    # two rows of the first class chose with a soft head: 0.25 on it and
+    # 0.1875 on each of that class's four units.
+    rng = np.random.default_rng(0)
+    proba = np.full((802, 9), 1e-3)
+    proba[np.arange(800), np.arange(800) // 100] = 1.0
+    proba[800:, :4] = 0.1875
+    proba[800:, 8] = 0.25
+    proba /= proba.sum(1, keepdims=True)
+    neighbors = np.empty((802, 6), dtype=np.int64)
+    for i in range(802):
+        start = 400 if 400 <= i < 800 else 0
+        pool = np.arange(start, start + 400)
+        neighbors[i] = rng.choice(pool[pool != i], 6, replace=False)
+    return proba, SubclusterStatistics.from_proba(proba, neighbors)
+
+
+def test_merge_joins_tiny_units_first():
+    # Asked for more clusters than the data has, the greedy join keeps
+    # joining pieces of the classes (large gains) and leaves the tiny unit,
+    # whose joins gain little, as a cluster of its own: a cluster that no
+    # row is then predicted into, since its two rows hold more probability
+    # in their class's units together.
+    proba, stats = _tiny_unit_statistics()
+    plain = _merge._greedy_join(stats.edges, 4, _merge._modularity_gain)
+    assert (plain == plain[8]).sum() == 1  # the failure the rule is for
+    merge = merge_subclusters(stats, 4)
+    assert merge[8] in merge[:4]
+    assert not set(merge[:4]) & set(merge[4:8])  # no cluster mixes the classes
+    merged = np.zeros((len(proba), 4))
+    np.add.at(merged.T, merge, proba.T)
+    assert len(np.unique(merged.argmax(1))) == 4
+
+
 def test_merge_places_unused_units_and_keeps_the_old_numbering():
     stats = _two_by_two_statistics(units=6)  # units 4 and 5 hold no row
     merge = merge_subclusters(stats, 2)
