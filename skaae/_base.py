@@ -294,6 +294,14 @@ class _BaseAAE(BaseEstimator):
         # each class onto its own mode.
         return _REG_LR_RATIO_CONDITIONED if conditioned else _REG_LR_RATIO_UNCONDITIONED
 
+    def _auto_learning_rate_schedule(self, conditioned: bool) -> str:
+        """The schedule ``learning_rate_schedule="auto"`` resolves to."""
+        # Decay settles the label-conditioned game (measured on digits: every
+        # class on its own mode, where constant rates let some seeds drift);
+        # without labels it would help bounded priors but hurts the mixture,
+        # so rates stay constant there.
+        return "cosine" if conditioned else "constant"
+
     def _auto_hidden_layer_sizes(self) -> tuple[int, ...]:
         """The hidden layers ``hidden_layer_sizes="auto"`` stands for."""
         return (256, 256)
@@ -551,11 +559,7 @@ class _BaseAAE(BaseEstimator):
             )
         schedule = self.learning_rate_schedule
         if schedule == "auto":
-            # Decay settles the label-conditioned game (measured on digits:
-            # every class on its own mode, where constant rates let some
-            # seeds drift); without labels it would help bounded priors
-            # but hurts the mixture, so rates stay constant there.
-            schedule = "constant" if conditions is None else "cosine"
+            schedule = self._auto_learning_rate_schedule(conditions is not None)
         config = TrainingConfig(
             max_iter=self.max_iter,
             batch_size=self.batch_size,
@@ -586,6 +590,7 @@ class _BaseAAE(BaseEstimator):
         if (
             config.neighbor_weight > 0
             or config.category_neighbor_weight > 0
+            or config.consistency_weight > 0
             or n_init > 1
             or self._needs_neighbor_graph()
         ):

@@ -14,13 +14,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import _BaseAAE, _check_float, _Targets, _unlabeled_mask
+from ._base import _BaseAAE, _check_float, _check_int, _Targets, _unlabeled_mask
 from ._training import VALIDATION_RECONSTRUCTION_KEY
 
 # Per-epoch log-loss and accuracy on the labelled rows early stopping holds
 # out.
 VALIDATION_LOG_LOSS_KEY = "validation_log_loss"
 VALIDATION_ACCURACY_KEY = "validation_accuracy"
+# consistency_weight="auto" when some rows are unlabelled.
+_AUTO_CONSISTENCY_WEIGHT = 1.0
 
 
 class AAEClassifier(
@@ -84,11 +86,47 @@ class AAEClassifier(
         labels (measured on digits with 10% of labels).
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every rate along a half cosine over ``max_iter``
-        epochs; ``"auto"`` keeps them constant.
+        epochs; ``"auto"``: ``"cosine"``. The decay lets the classification
+        phase settle and the adversarial game end closer to the prior. Measured
+        on Fashion-MNIST (10,000 training images, 10 epochs, seed 0), test error
+        with constant rates and with the decay: 100 labels 30.4 % and 30.8 %,
+        1,000 labels 19.2 % and 18.3 %, every label 15.0 % and 13.3 %, with
+        ``prior_distance_`` 23-42 times its reference against 9-37 times; see
+        the user guide.
     decode_known_labels : bool or "auto", default="auto"
         Whether the decoder reads the true one-hot label of labelled samples
         (instead of the predicted ``y``). ``"auto"``: when every sample is
         labelled (the supervised AAE).
+    consistency_weight : float or "auto", default="auto"
+        Weight of a virtual adversarial term on the category head, a
+        departure from the paper (VAT, as in :class:`AAEClusterer`): each
+        row, labelled or not, is moved by ``consistency_radius`` times its
+        distance to its 10th nearest neighbour, in the direction that
+        changes ``y`` most, and the reconstruction step also pays the
+        Kullback-Leibler divergence from ``y`` at the row to ``y`` at the
+        moved row. It needs a neighbour graph of the training rows (built
+        once per fit) and makes an epoch about 1.7 times longer. ``"auto"``:
+        1.0 when some rows are unlabelled, 0 when every row is labelled (the
+        supervised AAE). Measured with the cosine schedule (Fashion-MNIST,
+        10,000 training images, 10 epochs, seed 0), test error without and
+        with it: 1,000 labels 18.3 % and 17.2 %, 100 labels 30.8 % and 31.4 %,
+        every label 13.3 % and 14.3 %; digits with 100 labels (seeds 0-3)
+        5.7 % and 4.6 %. See the user guide.
+    consistency_radius : float, default=0.25
+        How far the consistency term moves a row, as a share of the row's
+        distance to its 10th nearest neighbour.
+    n_neighbors : int, default=15
+        Neighbours per training row in the graph the consistency term reads
+        its radii from; used only with ``consistency_weight > 0``.
+    discriminator_noise : float, default=1.0
+        Standard deviation of the Gaussian noise added to the style prior's
+        draws and to the style codes before the style discriminator sees
+        them ("instance noise", a departure from the paper, as in
+        :class:`AAETransformer`). The discriminator then judges the codes'
+        overall shape: on Fashion-MNIST with 100 labels (10 epochs, seed 0)
+        ``prior_distance_`` fell from 37 to 8 times its reference (the
+        mismatch warning is at 25) at level test error (30.8 % and 30.2 %).
+        0 is the paper's model.
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
@@ -160,7 +198,9 @@ class AAEClassifier(
         Per-epoch means: the keys of :class:`AAETransformer` (for the style
         discriminator), ``"category_discriminator"`` and
         ``"category_discriminator_accuracy"`` (the ``y`` discriminator), and
-        ``"classification"`` (cross-entropy on the labelled batches).
+        ``"classification"`` (cross-entropy on the labelled batches); with
+        ``consistency_weight``, ``"consistency"`` (the virtual adversarial
+        divergence).
     prior_distance_ : float
         Energy distance between style codes and prior draws.
     prior_distance_reference_ : float
@@ -224,6 +264,10 @@ class AAEClassifier(
         classification_learning_rate: float = 3e-3,
         learning_rate_schedule: str = "auto",
         decode_known_labels="auto",
+        consistency_weight: float | str = "auto",
+        consistency_radius: float = 0.25,
+        n_neighbors: int = 15,
+        discriminator_noise: float = 1.0,
         momentum: float = 0.9,
         max_iter: int = 100,
         early_stopping: bool = False,
@@ -253,6 +297,10 @@ class AAEClassifier(
         self.classification_learning_rate = classification_learning_rate
         self.learning_rate_schedule = learning_rate_schedule
         self.decode_known_labels = decode_known_labels
+        self.consistency_weight = consistency_weight
+        self.consistency_radius = consistency_radius
+        self.n_neighbors = n_neighbors
+        self.discriminator_noise = discriminator_noise
         self.momentum = momentum
         self.max_iter = max_iter
         self.early_stopping = early_stopping
@@ -389,15 +437,44 @@ class AAEClassifier(
             raise ValueError(
                 f"decode_known_labels must be a bool or 'auto', got {decode!r}."
             )
+        consistency = self.consistency_weight
+        if isinstance(consistency, str):
+            # A semi-supervised term: with every label known the model is
+            # the paper's supervised AAE (see the docstring for figures).
+            consistency = (
+                _AUTO_CONSISTENCY_WEIGHT if np.any(targets.labels < 0) else 0.0
+            )
         return {
             "classification_learning_rate": self.classification_learning_rate,
             "decode_known_labels": bool(decode),
+            "consistency_weight": float(consistency),
+            "consistency_radius": float(self.consistency_radius),
+            "n_neighbors": int(self.n_neighbors),
+            "discriminator_noise": float(self.discriminator_noise),
         }
+
+    def _auto_learning_rate_schedule(self, conditioned: bool) -> str:
+        # The decay settles the classification phase: constant rates cost
+        # 1-1.6 points of test error with 1,000 or more labels on
+        # Fashion-MNIST (see the learning_rate_schedule docstring).
+        return "cosine"
 
     def _validate_params(self) -> None:
         super()._validate_params()
         _check_float(
             "classification_learning_rate", self.classification_learning_rate, low=0.0
+        )
+        if not (
+            isinstance(self.consistency_weight, str)
+            and self.consistency_weight == "auto"
+        ):
+            _check_float(
+                "consistency_weight", self.consistency_weight, low=0.0, closed=True
+            )
+        _check_float("consistency_radius", self.consistency_radius, low=0.0)
+        _check_int("n_neighbors", self.n_neighbors, 1)
+        _check_float(
+            "discriminator_noise", self.discriminator_noise, low=0.0, closed=True
         )
 
     def predict_proba(self, X) -> np.ndarray:

@@ -115,3 +115,39 @@ def test_unknown_label_at_generation(small_data):
     clf = AAEClassifier(**FAST).fit(small_data, np.arange(60) % 2)
     with pytest.raises(ValueError, match="not seen during fit"):
         clf.decode(np.zeros((1, 2)), [7])
+
+
+def test_consistency_term_trains_on_every_row(small_data):
+    # The virtual adversarial term ("auto": on with unlabelled rows) is
+    # recorded per epoch and reads its radii from a neighbour graph of the
+    # training rows; off, it is not in the loop.
+    y = np.where(np.arange(60) < 10, np.arange(60) % 2, -1)
+    on = AAEClassifier(**FAST).fit(small_data, y)
+    consistency = on.history_["consistency"]
+    assert consistency.shape == (on.n_iter_,)
+    assert np.all(np.isfinite(consistency)) and np.all(consistency >= 0)
+    off = AAEClassifier(consistency_weight=0.0, **FAST).fit(small_data, y)
+    assert "consistency" not in off.history_
+    # With every label known "auto" leaves it out: the supervised AAE.
+    supervised = AAEClassifier(**FAST).fit(small_data, np.arange(60) % 2)
+    assert "consistency" not in supervised.history_
+    # The cosine decay is the default schedule.
+    assert on._session.config.lr_schedule == "cosine"
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"consistency_weight": -1.0}, "consistency_weight"),
+        ({"consistency_weight": "on"}, "consistency_weight"),
+        ({"discriminator_noise": -0.1}, "discriminator_noise"),
+        ({"consistency_radius": 0.0}, "consistency_radius"),
+        ({"n_neighbors": 0}, "n_neighbors"),
+    ],
+)
+def test_bad_consistency_params(no_training, small_data, params, message):
+    clf = AAEClassifier(**{**FAST, **params})
+    with pytest.raises((TypeError, ValueError), match=message):
+        clf.fit(small_data, np.arange(60) % 2)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
