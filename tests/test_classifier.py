@@ -118,7 +118,7 @@ def test_unknown_label_at_generation(small_data):
 
 
 def test_consistency_term_trains_on_every_row(small_data):
-    # The virtual adversarial term ("auto": on with unlabelled rows) is
+    # The virtual adversarial term ("auto": on with 10 of 60 rows labelled) is
     # recorded per epoch and reads its radii from a neighbour graph of the
     # training rows; off, it is not in the loop.
     y = np.where(np.arange(60) < 10, np.arange(60) % 2, -1)
@@ -128,9 +128,12 @@ def test_consistency_term_trains_on_every_row(small_data):
     assert np.all(np.isfinite(consistency)) and np.all(consistency >= 0)
     off = AAEClassifier(consistency_weight=0.0, **FAST).fit(small_data, y)
     assert "consistency" not in off.history_
-    # With every label known "auto" leaves it out: the supervised AAE.
+    # "auto" leaves it out with every label known (the supervised AAE) and
+    # with fewer than 5 % of the rows labelled (here 2 of 60).
     supervised = AAEClassifier(**FAST).fit(small_data, np.arange(60) % 2)
     assert "consistency" not in supervised.history_
+    few = np.where(np.arange(60) < 2, np.arange(60) % 2, -1)
+    assert "consistency" not in AAEClassifier(**FAST).fit(small_data, few).history_
     # The cosine decay is the default schedule.
     assert on._session.config.lr_schedule == "cosine"
 
