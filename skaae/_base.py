@@ -594,7 +594,8 @@ class _BaseAAE(BaseEstimator):
             or n_init > 1
             or self._needs_neighbor_graph()
         ):
-            # Built once per call, on the rows the call trains on; it also
+            # Built once per call, on the rows the call trains on (the
+            # consistency term reads its radii from it); it also
             # scores the restarts. A data-parallel rank sees a thinner sample
             # of the same data: its k nearest rows reach as far as the
             # k * world_size nearest of all the rows, so it takes fewer, to

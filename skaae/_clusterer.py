@@ -456,9 +456,9 @@ class AAEClusterer(
         return self.n_subclusters
 
     def _needs_neighbor_graph(self) -> bool:
-        # The merge joins sub-clusters along the graph; the consistency term
-        # takes each row's radius from it.
-        return self._head_units() > self.n_clusters or self.consistency_weight > 0
+        # The merge joins sub-clusters along the graph (the consistency term
+        # asks for it through the config, in _plan_fit).
+        return self._head_units() > self.n_clusters
 
     def _uses_labels(self) -> bool:
         return False
