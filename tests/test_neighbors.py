@@ -59,6 +59,30 @@ def test_map_loss_prefers_neighbours_close_and_others_apart():
     )
 
 
+def test_scale_free_map_loss_leaves_the_scale_alone():
+    rng = np.random.RandomState(0)
+    codes = torch.tensor(rng.normal(size=(50, 2)), dtype=torch.float32)
+    near = codes + torch.tensor(rng.normal(scale=0.1, size=(50, 2)))
+    near = near.float()
+    loss = neighbor_map_loss(codes, near, 0.25, 5, scale_free=True)
+    scaled = neighbor_map_loss(3 * codes, 3 * near, 0.25, 5, scale_free=True)
+    torch.testing.assert_close(loss, scaled)
+    # It still tells neighbours from non-neighbours.
+    assert loss < neighbor_map_loss(codes, codes.roll(7, 0), 0.25, 5, scale_free=True)
+    # Its gradient has no part along the codes themselves (the row's and
+    # the neighbour's, scaled together as one encoder's outputs are): it
+    # cannot grow or shrink them, which is left to the discriminator.
+    for free in (True, False):
+        moving = codes.clone().requires_grad_(True)
+        moving_near = near.clone().requires_grad_(True)
+        neighbor_map_loss(moving, moving_near, 0.25, 5, free).backward()
+        radial = (moving.grad * codes + moving_near.grad * near).sum().abs().item()
+        if free:
+            assert radial < 1e-4
+        else:
+            assert radial > 1e-2
+
+
 def test_agreement_loss_rewards_shared_categories():
     same = torch.eye(4)
     other = torch.eye(4).roll(1, 0)
