@@ -369,9 +369,12 @@ def _interrupt_after(monkeypatch, n_epochs: int) -> None:
 
 def test_interrupted_fit_keeps_last_finished_epoch(digits, monkeypatch):
     X = digits[0][:300]
-    reference = AAETransformer(**{**FAST, "max_iter": 2}).fit(X)
+    # Constant rates: under a decay the first two epochs of a 10-epoch fit
+    # run at other rates than a 2-epoch fit's.
+    params = {**FAST, "learning_rate_schedule": "constant"}
+    reference = AAETransformer(**{**params, "max_iter": 2}).fit(X)
     _interrupt_after(monkeypatch, 2)
-    aae = AAETransformer(**{**FAST, "max_iter": 10})
+    aae = AAETransformer(**{**params, "max_iter": 10})
     with pytest.warns(UserWarning, match="interrupted"):
         aae.fit(X)
     assert aae.n_iter_ == 2
@@ -428,8 +431,12 @@ def test_sparse_input_matches_dense(digits):
     # sparse and dense first-layer products round differently, and with
     # dropout the codes of the two fits drift further apart (measured: 7e-4
     # at most, against 6e-5 without), past the tolerance that shows both
-    # paths train the same model. Each path alone is deterministic.
-    params = {**FAST, "dropout": 0.0}
+    # paths train the same model. Each path alone is deterministic. The map
+    # term is off here: since it is scale-free (2026-12-02) its gradient
+    # grows as the small codes of the first steps shrink, and it amplifies
+    # the rounding to 2-5 % of a code in three epochs; the sparse rows still
+    # go through its graph gather below.
+    params = {**FAST, "dropout": 0.0, "neighbor_weight": 0.0}
     dense = AAETransformer(**params).fit(X)
     sparse = AAETransformer(**params).fit(sp.csr_matrix(X))
     np.testing.assert_allclose(
@@ -438,6 +445,12 @@ def test_sparse_input_matches_dense(digits):
     np.testing.assert_allclose(
         sparse.score(sp.csc_matrix(X)), dense.score(X), rtol=1e-4
     )
+    # With the map term (neighbours gathered from the sparse rows) the two
+    # path trains a map: the term ran every epoch and the codes are finite.
+    mapped = AAETransformer(**FAST).fit(sp.csr_matrix(X))
+    codes = mapped.transform(sp.csr_matrix(X))
+    assert mapped.history_["neighbor"].shape == (FAST["max_iter"],)
+    assert np.all(np.isfinite(codes))
 
 
 def test_one_hot_encoder_pipeline():
