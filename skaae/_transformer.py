@@ -584,7 +584,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         # at level 5-NN accuracy (letter and digits over three seeds, the
         # 20-class table two, Fashion-MNIST four). See the user guide,
         # "Network depth".
-        if self._map_term_on() and self.n_clusters is None:
+        if self._plain_map():
             return hidden[:2]
         return hidden
 
@@ -601,7 +601,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         # layout itself is the limit and dropout cost 0.05; the threshold
         # lies between the two. Not measured with cluster heads or the
         # paper's model: 0 there.
-        on = self._map_term_on() and self.n_clusters is None
+        on = self._plain_map()
         sparse_rows = n_samples < _MAP_DROPOUT_MAX_ROWS_PER_FEATURE * n_features
         return _MAP_DROPOUT if on and sparse_rows else 0.0
 
@@ -664,7 +664,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             return float(noise)
         # Only with the map term: there the critic pushed codes into the gaps
         # between the map's groups (see the parameter's docstring).
-        on = self._map_term_on() and self.n_clusters is None
+        on = self._plain_map()
         if on:
             return _MAP_DISCRIMINATOR_NOISE
         return _SHAPE_DISCRIMINATOR_NOISE if shaping else 0.0

@@ -62,8 +62,7 @@ def test_map_loss_prefers_neighbours_close_and_others_apart():
 def test_scale_free_map_loss_leaves_the_scale_alone():
     rng = np.random.RandomState(0)
     codes = torch.tensor(rng.normal(size=(50, 2)), dtype=torch.float32)
-    near = codes + torch.tensor(rng.normal(scale=0.1, size=(50, 2)))
-    near = near.float()
+    near = codes + torch.tensor(rng.normal(scale=0.1, size=(50, 2))).float()
     loss = neighbor_map_loss(codes, near, 0.25, 5, scale_free=True)
     scaled = neighbor_map_loss(3 * codes, 3 * near, 0.25, 5, scale_free=True)
     torch.testing.assert_close(loss, scaled)

@@ -445,7 +445,7 @@ def test_sparse_input_matches_dense(digits):
     np.testing.assert_allclose(
         sparse.score(sp.csc_matrix(X)), dense.score(X), rtol=1e-4
     )
-    # With the map term (neighbours gathered from the sparse rows) the two
+    # With the map term (neighbours gathered from the sparse rows) the sparse
     # path trains a map: the term ran every epoch and the codes are finite.
     mapped = AAETransformer(**FAST).fit(sp.csr_matrix(X))
     codes = mapped.transform(sp.csr_matrix(X))
