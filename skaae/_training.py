@@ -90,6 +90,9 @@ class TrainingConfig:
     # spread (see neighbor_map_loss).
     neighbor_map_scale_free: bool = False
     n_neighbors: int = 15
+    # Graph neighbours drawn for each row of a step: the map term pulls the
+    # row towards each of them (one encoder forward for all).
+    n_positives: int = 1
     n_negatives: int = 5
     pretrain_iter: int = 0
     discriminator_noise: float = 0.0
@@ -144,6 +147,8 @@ def neighbor_map_loss(
 ) -> torch.Tensor:
     """Cross-entropy of a heavy-tailed similarity on graph edges and non-edges.
 
+    ``neighbor_codes`` holds ``p`` graph neighbours' codes for each row of
+    ``codes``, row-major (row ``i``'s are rows ``i * p`` to ``i * p + p - 1``).
     A row and a graph neighbour should be similar, ``q = 1 / (1 + (d / s)^2)``
     close to 1; a row and the other rows of the batch dissimilar. The loss of
     parametric UMAP with ``a = b = 1`` (parametric t-SNE's Student-t kernel),
@@ -163,7 +168,8 @@ def neighbor_map_loss(
         spread = codes.var(0).mean().sqrt().clamp_min(1e-6)
         codes, neighbor_codes = codes / spread, neighbor_codes / spread
     scaled = codes / scale
-    d2 = (scaled - neighbor_codes / scale).pow(2).sum(1)
+    per_row = neighbor_codes.shape[0] // codes.shape[0]
+    d2 = (scaled.repeat_interleave(per_row, 0) - neighbor_codes / scale).pow(2).sum(1)
     attraction = torch.log1p(d2).mean()
     m = codes.shape[0]
     if m < 2:
@@ -761,6 +767,7 @@ class TrainingSession:
         if use_neighbors:
             keys.append(NEIGHBOR_KEY)
             n_neighbors = neighbors.shape[1]
+            n_positives = config.n_positives
         if consistency_weight > 0:
             keys.append(CONSISTENCY_KEY)
 
@@ -844,10 +851,10 @@ class TrainingSession:
             # Reconstruction phase (with the neighbourhood terms).
             opt_ae.zero_grad(set_to_none=True)
             if use_neighbors:
-                # The batch and one random graph neighbour of each row, in
-                # one encoder forward.
-                pick = torch.randint(n_neighbors, (m,), device=device)
-                x_nb = graph_rows[neighbors[idx, pick]]
+                # The batch and n_positives random graph neighbours of each
+                # row (row-major), in one encoder forward.
+                pick = torch.randint(n_neighbors, (m, n_positives), device=device)
+                x_nb = graph_rows[neighbors[idx[:, None], pick].reshape(-1)]
                 z_all, logits_all = encode(torch.cat([x, x_nb]))
                 z, z_nb = z_all[:m], z_all[m:]
                 logits_y = None if logits_all is None else logits_all[:m]
@@ -877,7 +884,10 @@ class TrainingSession:
                     )
                 if agree_weight > 0:
                     loss_nb = loss_nb + agree_weight * category_agreement_loss(
-                        torch.softmax(logits_y, dim=1), y_nb
+                        torch.softmax(logits_y, dim=1).repeat_interleave(
+                            n_positives, 0
+                        ),
+                        y_nb,
                     )
                 loss_ae = loss_ae + loss_nb
             if consistency_weight > 0:

@@ -38,6 +38,9 @@ _MAP_DISCRIMINATOR_NOISE = 1.0
 # per feature the layout itself limits the map and dropout blurred it (see
 # the docstring).
 _MAP_DROPOUT = 0.1
+# Graph neighbours the plain map's term draws for each row of a step (see
+# _extra_config).
+_MAP_POSITIVES = 3
 _MAP_DROPOUT_MAX_ROWS_PER_FEATURE = 600
 # regularization_learning_rate="auto" with the map term on, as a multiple of
 # learning_rate_init (see _auto_regularization_ratio).
@@ -180,9 +183,11 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         the categories in use (see :class:`AAEClusterer`).
     neighbor_weight : float or "auto", default="auto"
         Weight of the neighbour-graph map term, a departure from the paper:
-        the reconstruction step also pulls each code towards the code of one
-        of its ``n_neighbors`` nearest neighbours in ``X`` (drawn at random
-        each step) and pushes it away from the other codes of the batch,
+        the reconstruction step also pulls each code towards the codes of
+        some of its ``n_neighbors`` nearest neighbours in ``X`` (drawn at
+        random each step: three without ``n_clusters``, since 2026-12-02,
+        digits 0.916 -> 0.927 over five seeds; one with it) and pushes it
+        away from the other codes of the batch,
         with the loss of parametric UMAP (Student-t similarities), while the
         discriminator keeps shaping the codes as a whole. The graph is built
         once per fit. ``0`` is the paper's model. Without ``n_clusters`` the
@@ -724,6 +729,12 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             "n_neighbors": int(self.n_neighbors),
             "neighbor_scale": float(self.neighbor_scale),
             "neighbor_map_scale_free": self._plain_map(),
+            # Three neighbours a row a step with the plain map: 5-NN accuracy
+            # of new points on digits 0.927 +- 0.004 against 0.916 +- 0.003
+            # with one (seeds 0-4), letter 0.737 / 0.726 against 0.724 /
+            # 0.721 (seeds 0-1), level on the 20-class table and
+            # Fashion-MNIST, for 12-15 % more fit time. See the user guide.
+            "n_positives": _MAP_POSITIVES if self._plain_map() else 1,
             "discriminator_noise": self._discriminator_noise(
                 self._shapes_a_non_gaussian_prior(targets.conditions is not None)
             ),

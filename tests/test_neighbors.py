@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.neighbors import NearestNeighbors
 
+from skaae import AAETransformer
 from skaae._neighbors import _drop_self, _exact_neighbors, nearest_neighbors
 from skaae._training import category_agreement_loss, neighbor_map_loss
 
@@ -80,6 +81,35 @@ def test_scale_free_map_loss_leaves_the_scale_alone():
             assert radial < 1e-4
         else:
             assert radial > 1e-2
+
+
+def test_map_loss_averages_over_several_neighbours_a_row():
+    rng = np.random.RandomState(0)
+    codes = torch.tensor(rng.normal(size=(40, 2)), dtype=torch.float32)
+    first, second = (
+        codes + torch.tensor(rng.normal(scale=s, size=(40, 2))).float()
+        for s in (0.1, 0.5)
+    )
+    # Row i's neighbours are rows 2i and 2i + 1: the attraction averages
+    # over both pairs, the repulsion (among the rows) is unchanged.
+    both = torch.stack([first, second], 1).reshape(80, 2)
+    for free in (True, False):
+        torch.testing.assert_close(
+            neighbor_map_loss(codes, both, 0.25, 5, free),
+            (
+                neighbor_map_loss(codes, first, 0.25, 5, free)
+                + neighbor_map_loss(codes, second, 0.25, 5, free)
+            )
+            / 2,
+        )
+
+
+def test_plain_map_draws_three_neighbours_a_row(digits):
+    X = digits[0][:300]
+    plain = AAETransformer(max_iter=1, random_state=0).fit(X)
+    heads = AAETransformer(max_iter=1, n_clusters=3, random_state=0).fit(X)
+    assert plain._session.config.n_positives == 3
+    assert heads._session.config.n_positives == 1
 
 
 def test_agreement_loss_rewards_shared_categories():
