@@ -38,10 +38,10 @@ _MAP_DISCRIMINATOR_NOISE = 1.0
 # per feature the layout itself limits the map and dropout blurred it (see
 # the docstring).
 _MAP_DROPOUT = 0.1
+_MAP_DROPOUT_MAX_ROWS_PER_FEATURE = 600
 # Graph neighbours the plain map's term draws for each row of a step (see
 # _extra_config).
 _MAP_POSITIVES = 3
-_MAP_DROPOUT_MAX_ROWS_PER_FEATURE = 600
 # regularization_learning_rate="auto" with the map term on, as a multiple of
 # learning_rate_init (see _auto_regularization_ratio).
 _MAP_REG_LR_RATIO = 0.1
