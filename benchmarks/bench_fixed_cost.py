@@ -108,7 +108,7 @@ def main() -> None:
     print()
     print("summary (medians of the repeats)")
     graph = statistics.median(graph_seconds)
-    print(f"  neighbour graph (15 neighbours, exact): {graph:.2f} s")
+    print(f"  neighbour graph (15 neighbours, as a fit builds it): {graph:.2f} s")
     for name, name_runs in runs.items():
         epoch = statistics.median(r["epoch_seconds"] for r in name_runs)
         fixed = statistics.median(r["fixed_seconds"] for r in name_runs)

@@ -8,12 +8,18 @@ share a category.
 
 Exact neighbours up to ``_EXACT_MAX_ROWS`` rows (more on a GPU): there by
 blocks of distance matrix products on the model's device, elsewhere (and for
-sparse input) by scikit-learn. Beyond that ``pynndescent`` (approximate
-nearest-neighbour descent, what UMAP uses) when it is installed, since the
-exact search grows with the square of the rows.
+sparse input) by scikit-learn. Wide dense rows (images) on the CPU take a
+partitioned search instead from ``_PARTITION_MIN_ROWS`` rows: candidates
+among the rows of nearby cells of a k-means partition, in the space of the
+leading principal components, re-ranked by their exact distances. Beyond
+``_EXACT_MAX_ROWS`` ``pynndescent`` (approximate nearest-neighbour descent,
+what UMAP uses) when it is installed, since the exact search grows with the
+square of the rows.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +38,24 @@ _EXACT_MAX_ROWS = 50_000
 _GPU_ROWS_FACTOR = 4
 # Distances computed at a time: 2**25 float32 values, 128 MiB.
 _BLOCK_VALUES = 2**25
+# The partitioned search (2-core AMD EPYC, 2 threads, 20,000 Fashion-MNIST
+# rows, k=15): 0.85 s against scikit-learn's exact 7.6-10 s, with 97 % of
+# the exact neighbours found (a missed one is replaced by the next nearest
+# candidate). It is for wide rows: on tables of 16-30 features the exact
+# tree search is as fast, and partitions of 30 independent features lose a
+# fifth of the neighbours.
+_PARTITION_MIN_ROWS = 4_096
+_PARTITION_MIN_FEATURES = 65
+# Candidates are ranked in this many principal components (32: 93 % found),
+_PARTITION_COMPONENTS = 64
+# this many candidates per neighbour re-ranked exactly (3: 96 %),
+_CANDIDATES_PER_NEIGHBOR = 4
+# among the rows of the cells with the nearest centres (12: 96 %; a
+# partition has about sqrt(n_samples) cells).
+_PROBED_CELLS = 16
+# Rows that fit the principal components and the k-means centres.
+_PARTITION_FIT_ROWS = 4_096
+_KMEANS_ITERATIONS = 8
 
 
 def nearest_neighbors(
@@ -77,6 +101,13 @@ def nearest_neighbors(
         approximate = _approximate_neighbors(X, k + 1, random_state)
         if approximate is not None:
             return _drop_self(approximate[:queries], k)
+    if (
+        not on_gpu
+        and not sp.issparse(X)
+        and n_samples >= _PARTITION_MIN_ROWS
+        and X.shape[1] >= _PARTITION_MIN_FEATURES
+    ):
+        return _partitioned_neighbors(X, k, random_state, device)[:queries]
     if not on_gpu:
         index = NearestNeighbors(n_neighbors=k).fit(X)
         if n_queries is None:
@@ -104,6 +135,104 @@ def _exact_neighbors(X: np.ndarray, k: int, device: torch.device) -> np.ndarray:
         nearest = dist.topk(k, dim=1, largest=False).indices
         found.append(nearest.cpu())
     return torch.cat(found).numpy().astype(np.int64)
+
+
+def _partitioned_neighbors(
+    X: np.ndarray, k: int, random_state: int, device: torch.device
+) -> np.ndarray:
+    """Each row's ``k`` nearest other rows among candidates of nearby cells.
+
+    The rows are projected on their leading principal components and split
+    into about ``sqrt(n_samples)`` cells by k-means; a cell's rows take
+    their ``_CANDIDATES_PER_NEIGHBOR * k`` nearest rows (in the projection)
+    among the rows of the ``_PROBED_CELLS`` cells with the nearest centres,
+    and keep the ``k`` of them nearest in the full space.
+    """
+    rows = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
+    n_samples, n_features = rows.shape
+    generator = torch.Generator(device=device).manual_seed(random_state)
+
+    def sample(tensor: torch.Tensor) -> torch.Tensor:
+        if n_samples <= _PARTITION_FIT_ROWS:
+            return tensor
+        picked = torch.randperm(n_samples, generator=generator, device=device)
+        return tensor[picked[:_PARTITION_FIT_ROWS]]
+
+    centred = rows - rows.mean(0)
+    fit_rows = sample(centred)
+    covariance = fit_rows.T @ fit_rows
+    # The leading eigenvectors by a few power iterations on a random basis
+    # (a full eigendecomposition of a 784 x 784 matrix costs more than the
+    # search).
+    n_components = min(_PARTITION_COMPONENTS, n_features)
+    basis = torch.randn(
+        n_features, n_components + 10, generator=generator, device=device
+    )
+    for _ in range(3):
+        basis = torch.linalg.qr(covariance @ basis).Q
+    _, vectors = torch.linalg.eigh((basis.T @ covariance @ basis).double())
+    projected = centred @ (basis @ vectors[:, -n_components:].float())
+
+    n_cells = max(1, round(math.sqrt(n_samples)))
+    fit_rows = sample(projected)
+    centres = fit_rows[
+        torch.randperm(fit_rows.shape[0], generator=generator, device=device)[:n_cells]
+    ].clone()
+    n_cells = centres.shape[0]
+
+    def nearest_centre(points: torch.Tensor) -> torch.Tensor:
+        scores = torch.addmm(
+            (centres * centres).sum(1)[None], points, centres.T, alpha=-2.0
+        )
+        return scores.argmin(1)
+
+    for _ in range(_KMEANS_ITERATIONS):
+        cell = nearest_centre(fit_rows)
+        sums = torch.zeros_like(centres).index_add_(0, cell, fit_rows)
+        counts = torch.bincount(cell, minlength=n_cells)
+        filled = counts > 0
+        centres[filled] = sums[filled] / counts[filled, None]
+    cell = nearest_centre(projected)
+    counts = torch.bincount(cell, minlength=n_cells)
+    members = torch.split(torch.argsort(cell, stable=True), counts.tolist())
+    centre_distances = torch.cdist(centres, centres)
+    # A cell probes itself first, so its own rows lead the candidate pool.
+    centre_distances.fill_diagonal_(-1.0)
+    probed = centre_distances.topk(
+        min(_PROBED_CELLS, n_cells), dim=1, largest=False
+    ).indices.tolist()
+
+    n_candidates = min(n_samples - 1, _CANDIDATES_PER_NEIGHBOR * k)
+    projected_norms = (projected * projected).sum(1)
+    norms = (rows * rows).sum(1)
+    found = torch.empty(n_samples, k, dtype=torch.long, device=device)
+    for queries, probe in zip(members, probed, strict=True):
+        if queries.numel() == 0:
+            continue
+        pool = torch.cat([members[c] for c in probe])
+        own = torch.arange(queries.numel(), device=device)
+        if pool.numel() <= n_candidates:
+            pool = torch.arange(n_samples, device=device)
+            own_columns = queries
+        else:
+            own_columns = own
+        dist = torch.addmm(
+            projected_norms[pool][None],
+            projected[queries],
+            projected[pool].T,
+            alpha=-2.0,
+        )
+        dist[own, own_columns] = torch.inf
+        candidates = pool[dist.topk(n_candidates, dim=1, largest=False).indices]
+        # Exact squared distances (up to each query's own norm) to the
+        # candidates, from one product with the cell's distinct candidates.
+        distinct, where = torch.unique(candidates, return_inverse=True)
+        exact = torch.addmm(
+            norms[distinct][None], rows[queries], rows[distinct].T, alpha=-2.0
+        ).gather(1, where)
+        nearest = exact.topk(k, dim=1, largest=False).indices
+        found[queries] = candidates.gather(1, nearest)
+    return found.cpu().numpy().astype(np.int64)
 
 
 def _approximate_neighbors(X, k: int, random_state: int) -> np.ndarray | None:

@@ -31,6 +31,46 @@ def test_nearest_neighbors_match_brute_force(digits, search, atol):
     np.testing.assert_allclose(np.sort(ours, axis=1), dist[:, 1:], atol=atol)
 
 
+def test_partitioned_search_finds_nearly_all_exact_neighbours(digits, monkeypatch):
+    # The search that wide rows take from thousands of rows (images), tried
+    # on digits with the thresholds lowered and 16 principal components, so
+    # that candidates are ranked in a projection and re-ranked exactly.
+    import skaae._neighbors as neighbors
+
+    monkeypatch.setattr(neighbors, "_PARTITION_MIN_ROWS", 1000)
+    monkeypatch.setattr(neighbors, "_PARTITION_MIN_FEATURES", 64)
+    monkeypatch.setattr(neighbors, "_PARTITION_COMPONENTS", 16)
+    calls = []
+    search = neighbors._partitioned_neighbors
+    monkeypatch.setattr(
+        neighbors,
+        "_partitioned_neighbors",
+        lambda *args: calls.append(args) or search(*args),
+    )
+    X, _ = digits
+    graph = nearest_neighbors(X, 10)
+    assert len(calls) == 1
+    assert graph.shape == (len(X), 10) and graph.dtype == np.int64
+    assert not np.any(graph == np.arange(len(X))[:, None])
+    assert all(len(set(row)) == 10 for row in graph)
+    exact = NearestNeighbors(n_neighbors=10).fit(X).kneighbors(return_distance=False)
+    recall = np.mean((graph[:, :, None] == exact[:, None, :]).any(-1))
+    assert recall > 0.95
+    # Nearest first, and a found neighbour is never nearer than the exact
+    # one of the same rank.
+    found = np.linalg.norm(X[graph] - X[:, None], axis=2)
+    best = np.linalg.norm(X[exact] - X[:, None], axis=2)
+    assert np.all(np.diff(found, axis=1) >= -1e-6)
+    assert np.all(found >= best - 1e-6)
+    # Seeded: the same graph again, and the first rows' lists for n_queries.
+    np.testing.assert_array_equal(nearest_neighbors(X, 10), graph)
+    np.testing.assert_array_equal(nearest_neighbors(X, 10, n_queries=300), graph[:300])
+    # Narrow rows keep the exact search.
+    monkeypatch.setattr(neighbors, "_PARTITION_MIN_FEATURES", 65)
+    nearest_neighbors(X, 10)
+    assert len(calls) == 3
+
+
 def test_nearest_neighbors_clips_k_and_needs_two_rows():
     X = np.arange(8.0).reshape(4, 2)
     assert nearest_neighbors(X, 10).shape == (4, 3)
