@@ -89,6 +89,9 @@ class TrainingConfig:
     # The map term on codes divided by their batch's root mean square
     # spread (see neighbor_map_loss).
     neighbor_map_scale_free: bool = False
+    # The similarity's tail: q = 1 / (1 + (d / s)^(2 b)); 1 is the
+    # Student-t kernel, below 1 heavier tails (see neighbor_map_loss).
+    neighbor_exponent: float = 1.0
     n_neighbors: int = 15
     # Graph neighbours drawn for each row of a step: the map term pulls the
     # row towards each of them (one encoder forward for all).
@@ -144,6 +147,7 @@ def neighbor_map_loss(
     scale: float,
     n_negatives: int,
     scale_free: bool = False,
+    exponent: float = 1.0,
 ) -> torch.Tensor:
     """Cross-entropy of a heavy-tailed similarity on graph edges and non-edges.
 
@@ -163,6 +167,11 @@ def neighbor_map_loss(
     loss does not change when every code is scaled: it arranges the codes
     and leaves their scale to the discriminator, instead of fighting it
     over the scale.
+
+    ``exponent`` ``b``: the similarity is ``1 / (1 + (d / s)^(2 b))``, UMAP's
+    form (its ``b``; ``a`` is ``s^(-2 b)`` here). Below 1 its tail is heavier
+    than Student-t's, so rows that are not neighbours are pushed further
+    apart relative to the neighbours' distances.
     """
     if scale_free:
         spread = codes.var(0).mean().sqrt().clamp_min(1e-6)
@@ -170,6 +179,9 @@ def neighbor_map_loss(
     scaled = codes / scale
     per_row = neighbor_codes.shape[0] // codes.shape[0]
     d2 = (scaled.repeat_interleave(per_row, 0) - neighbor_codes / scale).pow(2).sum(1)
+    if exponent != 1.0:
+        # The floor keeps the gradient of d^(2b) finite at d = 0.
+        d2 = d2.clamp(min=1e-12).pow(exponent)
     attraction = torch.log1p(d2).mean()
     m = codes.shape[0]
     if m < 2:
@@ -177,7 +189,10 @@ def neighbor_map_loss(
     d2_all = torch.cdist(scaled, scaled).pow(2)
     off_diagonal = ~torch.eye(m, dtype=torch.bool, device=codes.device)
     # -log(1 - q) = log(1 + 1 / d^2); the floor keeps duplicates finite.
-    repulsion = torch.log1p(1.0 / d2_all[off_diagonal].clamp(min=1e-4)).mean()
+    d2_off = d2_all[off_diagonal].clamp(min=1e-4)
+    if exponent != 1.0:
+        d2_off = d2_off.pow(exponent)
+    repulsion = torch.log1p(1.0 / d2_off).mean()
     return attraction + n_negatives * repulsion
 
 
@@ -881,6 +896,7 @@ class TrainingSession:
                         config.neighbor_scale,
                         config.n_negatives,
                         scale_free=config.neighbor_map_scale_free,
+                        exponent=config.neighbor_exponent,
                     )
                 if agree_weight > 0:
                     loss_nb = loss_nb + agree_weight * category_agreement_loss(

@@ -144,12 +144,35 @@ def test_map_loss_averages_over_several_neighbours_a_row():
         )
 
 
+def test_map_loss_exponent_is_umaps_b():
+    # q = 1 / (1 + (d / s)^(2b)): the loss is -log q on the edges plus
+    # n_negatives times the mean -log(1 - q) over the other pairs of rows.
+    rng = np.random.RandomState(1)
+    codes = torch.tensor(rng.normal(size=(12, 2)))
+    neighbours = codes + torch.tensor(rng.normal(scale=0.3, size=(12, 2)))
+    scale, b = 0.5, 0.7
+    edge = ((codes - neighbours).norm(dim=1) / scale) ** (2 * b)
+    pair = (torch.cdist(codes, codes) / scale) ** (2 * b)
+    others = pair[~torch.eye(12, dtype=torch.bool)]
+    expected = torch.log1p(edge).mean() + 5 * torch.log1p(1 / others).mean()
+    torch.testing.assert_close(
+        neighbor_map_loss(codes, neighbours, scale, 5, exponent=b), expected
+    )
+    # A heavier tail weighs far pairs less in the attraction.
+    assert neighbor_map_loss(codes, neighbours * 3, scale, 0, exponent=b) < (
+        neighbor_map_loss(codes, neighbours * 3, scale, 0)
+    )
+
+
 def test_plain_map_draws_three_neighbours_a_row(digits):
     X = digits[0][:300]
     plain = AAETransformer(max_iter=1, random_state=0).fit(X)
     heads = AAETransformer(max_iter=1, n_clusters=3, random_state=0).fit(X)
     assert plain._session.config.n_positives == 3
     assert heads._session.config.n_positives == 1
+    # And a heavier tail than Student-t's with the plain map only.
+    assert plain._session.config.neighbor_exponent == 0.4
+    assert heads._session.config.neighbor_exponent == 1.0
 
 
 def test_agreement_loss_rewards_shared_categories():
