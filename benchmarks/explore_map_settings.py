@@ -19,6 +19,7 @@ points through ``transform``). digits: stratified 70/30 split of
     python benchmarks/explore_map_settings.py letter \\
         '{"max_iter": 40, "n_clusters": 26, "neighbor_weight": 1.0}'
     python benchmarks/explore_map_settings.py letter --umap
+    python benchmarks/explore_map_settings.py letter --map-exponent 1
 
 Measured 2026-12-01 (seed 0, 1 thread, AMD EPYC), new points / training
 rows leave-one-out: UCI letter, the default map 0.649 / 0.677 (prior 3.5
@@ -108,8 +109,19 @@ def main() -> None:
     parser.add_argument("params", nargs="?", default="{}")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--umap", action="store_true", help="fit UMAP instead")
+    parser.add_argument(
+        "--map-exponent",
+        type=float,
+        default=None,
+        help="the plain map's similarity exponent b, an internal setting "
+        "(skaae._transformer._MAP_EXPONENT; 1 is the Student-t kernel)",
+    )
     args = parser.parse_args()
     limit_threads(args.threads)
+    if args.map_exponent is not None:
+        import skaae._transformer
+
+        skaae._transformer._MAP_EXPONENT = args.map_exponent
     params = parse_params(args.params)
     params.setdefault("random_state", 0)
     X_train, y_train, X_test, y_test = split(args.dataset, args.data)
@@ -135,6 +147,8 @@ def main() -> None:
         "the reference, "
     )
     name = "UMAP" if args.umap else args.params
+    if args.map_exponent is not None:
+        name += f" --map-exponent {args.map_exponent}"
     print(
         f"{args.dataset} {name}: 5-NN accuracy {accuracy:.3f} (training rows, "
         f"leave-one-out: {own_layout:.3f}), {prior}fit {fit_time:.0f} s, "

@@ -134,8 +134,10 @@ class AAEClusterer(
         Weight of the neighbour-agreement term (see above); 0 disables it.
         Measured on digits: 0.5 and 2 clustered worse than 1.
     n_neighbors : int, default=15
-        Neighbours per training row in the neighbour graph (exact search, or
-        ``pynndescent`` above 20,000 rows when it is installed).
+        Neighbours per training row in the neighbour graph (exact search; a
+        partitioned search for dense rows of 65 features or more from 4,096
+        rows on the CPU; ``pynndescent`` above 50,000 rows when it is
+        installed).
     consistency_weight : float, default=1.0
         Weight of a virtual adversarial term on the category head, a
         departure from the paper (IMSAT's consistency term): each row is

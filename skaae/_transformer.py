@@ -185,31 +185,34 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         With ``n_clusters`` and no labels: weight of the penalty that keeps
         the categories in use (see :class:`AAEClusterer`).
     neighbor_weight : float or "auto", default="auto"
-        Weight of the neighbour-graph map term, a departure from the paper:
-        the reconstruction step also pulls each code towards the codes of
-        some of its ``n_neighbors`` nearest neighbours in ``X`` (drawn at
-        random each step: three without ``n_clusters``, since 2026-12-02,
-        digits 0.916 -> 0.927 over five seeds; one with it) and pushes it
-        away from the other codes of the batch,
-        with the loss of parametric UMAP (Student-t similarities), while the
-        discriminator keeps shaping the codes as a whole. The graph is built
-        once per fit. ``0`` is the paper's model. Without ``n_clusters`` the
-        term sees the codes divided by their mini-batch's root mean square
-        spread, so that it arranges the codes but leaves their scale to the
-        discriminator (since 2026-12-02; before, the two pulled the scale
-        apart and the term had to stay weak). ``"auto"``: 10 times the mean
-        variance of the features, at most 10, with the Gaussian prior (0.4
-        times, at most 0.1, before; UCI letter, 2-D 5-NN accuracy of new
-        points, seed 0: 0.617 -> 0.736); 0.1 with ``n_clusters`` (on
-        ``W_C y + z``; 2-D 5-NN accuracy, unsupervised: digits 0.879 ->
-        0.950, Fashion-MNIST 0.516 -> 0.674); 0 with other priors (on the
-        uniform prior the term pushed codes past its edges). Measured with
-        2-D codes (5-NN accuracy), the term against none: digits 0.903 ->
-        0.948 (cross-validated), a 20-class ``make_classification`` table
-        0.52 -> 0.70 (new points); see the user guide.
+        Weight of the neighbour-graph map term, a departure from the paper: the
+        reconstruction step also pulls each code towards the codes of some of
+        its ``n_neighbors`` nearest neighbours in ``X`` (drawn at random each
+        step: three without ``n_clusters``, since 2026-12-02, digits 0.916 ->
+        0.927 over five seeds; one with it) and pushes it away from the other
+        codes of the batch, with the loss of parametric UMAP (similarities
+        ``1 / (1 + (d / neighbor_scale)^(2b))``: b = 0.4 without ``n_clusters`` since
+        2026-12-02, a heavier tail than Student-t's b = 1, which lifted letter's
+        5-NN accuracy from 0.72 to 0.79; b = 1 with it), while the discriminator
+        keeps shaping the codes as a whole. The graph is built once per fit.
+        ``0`` is the paper's model. Without ``n_clusters`` the term sees the
+        codes divided by their mini-batch's root mean square spread, so that it
+        arranges the codes but leaves their scale to the discriminator (since
+        2026-12-02; before, the two pulled the scale apart and the term had to
+        stay weak). ``"auto"``: 10 times the mean variance of the features, at
+        most 10, with the Gaussian prior (0.4 times, at most 0.1, before; UCI
+        letter, 2-D 5-NN accuracy of new points, seed 0: 0.617 -> 0.736); 0.1
+        with ``n_clusters`` (on ``W_C y + z``; 2-D 5-NN accuracy, unsupervised:
+        digits 0.879 -> 0.950, Fashion-MNIST 0.516 -> 0.674); 0 with other
+        priors (on the uniform prior the term pushed codes past its edges).
+        Measured with 2-D codes (5-NN accuracy), the term against none: digits
+        0.903 -> 0.948 (cross-validated), a 20-class ``make_classification``
+        table 0.52 -> 0.70 (new points); see the user guide.
     n_neighbors : int, default=15
-        Neighbours per training row in the neighbour graph (exact search, or
-        ``pynndescent`` above 20,000 rows when it is installed).
+        Neighbours per training row in the neighbour graph (exact search; a
+        partitioned search for dense rows of 65 features or more from 4,096
+        rows on the CPU; ``pynndescent`` above 50,000 rows when it is
+        installed).
     neighbor_scale : float, default=0.25
         Length, in code units, that the map term's similarity treats as
         "near": neighbourhoods a quarter of the prior's standard deviation
