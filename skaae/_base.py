@@ -7,6 +7,7 @@ The torch side lives in ``_model``, ``_networks`` and ``_training``.
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -214,7 +215,13 @@ class _BaseAAE(BaseEstimator):
     # -- validation --------------------------------------------------------
     def _validate_params(self) -> None:
         _check_int("n_components", self.n_components, 1)
-        _check_int("max_iter", self.max_iter, 1)
+        if isinstance(self.max_iter, str) and self._accepts_auto_max_iter:
+            if self.max_iter != "auto":
+                raise ValueError(
+                    f'max_iter must be an int >= 1 or "auto", got {self.max_iter!r}.'
+                )
+        else:
+            _check_int("max_iter", self.max_iter, 1)
         _check_int("batch_size", self.batch_size, 1)
         _check_float("learning_rate_init", self.learning_rate_init, low=0.0)
         if not (
@@ -316,6 +323,20 @@ class _BaseAAE(BaseEstimator):
     # Whether regularization_learning_rate=0 (no discriminator, the codes'
     # moments matched to the prior after training) is accepted.
     _accepts_zero_regularization = False
+
+    # Whether max_iter="auto" is accepted (see _auto_max_iter).
+    _accepts_auto_max_iter = False
+
+    def _auto_max_iter(self, n_batches: int) -> int:
+        """What ``max_iter="auto"`` stands for, given the mini-batches of an
+        epoch."""
+        raise NotImplementedError
+
+    def _max_iter(self, n_rows: int) -> int:
+        """The epochs of this call, ``"auto"`` resolved from its rows."""
+        if not isinstance(self.max_iter, str):
+            return int(self.max_iter)
+        return int(self._auto_max_iter(math.ceil(n_rows / self.batch_size)))
 
     # Whether dropout="auto" is accepted (see _auto_dropout).
     _accepts_auto_dropout = False
@@ -560,8 +581,9 @@ class _BaseAAE(BaseEstimator):
         schedule = self.learning_rate_schedule
         if schedule == "auto":
             schedule = self._auto_learning_rate_schedule(conditions is not None)
+        n_rows = X.shape[0] if parallel is None else parallel.sum_int(X.shape[0])
         config = TrainingConfig(
-            max_iter=self.max_iter,
+            max_iter=self._max_iter(n_rows),
             batch_size=self.batch_size,
             learning_rate=lr,
             regularization_learning_rate=reg_lr,
@@ -584,7 +606,6 @@ class _BaseAAE(BaseEstimator):
                 device,
                 X_train=X,
             )
-        n_rows = X.shape[0] if parallel is None else parallel.sum_int(X.shape[0])
         n_init = 1 if continuing or incremental else self._n_init(n_rows)
         neighbors = graph_data = None
         if (
@@ -850,7 +871,7 @@ class _BaseAAE(BaseEstimator):
         ):
             warnings.warn(
                 f"Early stopping did not trigger within max_iter="
-                f"{self.max_iter} epochs: the validation score was still "
+                f"{plan.config.max_iter} epochs: the validation score was still "
                 "improving. Consider increasing max_iter.",
                 ConvergenceWarning,
                 stacklevel=4,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -45,6 +46,12 @@ _MAP_POSITIVES = 3
 # The plain map's similarity exponent b, q = 1 / (1 + (d / s)^(2b)) (see
 # _extra_config).
 _MAP_EXPONENT = 0.4
+# max_iter="auto" with the plain map: enough epochs for this many mini-batch
+# steps, between the usual 100 epochs and _MAP_MAX_EPOCHS (see
+# _auto_max_iter).
+_MAP_MIN_STEPS = 4000
+_MAP_MAX_EPOCHS = 300
+_DEFAULT_EPOCHS = 100
 # regularization_learning_rate="auto" with the map term on, as a multiple of
 # learning_rate_init (see _auto_regularization_ratio).
 _MAP_REG_LR_RATIO = 0.1
@@ -252,8 +259,16 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         seeds at 200 epochs, one at 0.080). See the user guide, "Priors".
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
-    max_iter : int, default=100
+    max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the data) per call to ``fit``.
+        ``"auto"``: 100, except for the map (the map term on without
+        ``n_clusters``) on small training sets, which get enough epochs for
+        4,000 mini-batch steps, at most 300: the map keeps improving with the
+        number of steps, and 100 epochs of digits' 1,257 rows are only 1,300
+        of them (2-D 5-NN accuracy of new points 0.95 at 300 epochs against
+        0.93 at 100). Sets of 4,000 rows or more at the default batch size
+        get 100 (see the user guide, "The epoch budget of small training
+        sets").
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training rows and
         stop when their score has not improved by at least ``tol`` for
@@ -414,7 +429,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         discriminator_noise: float | str = "auto",
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
-        max_iter: int = 100,
+        max_iter: int | str = "auto",
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
@@ -600,7 +615,21 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         return hidden
 
     _accepts_auto_dropout = True
+    _accepts_auto_max_iter = True
     _accepts_zero_regularization = True
+
+    def _auto_max_iter(self, n_batches: int) -> int:
+        # The map keeps improving with the number of steps, and a small
+        # training set gives few of them an epoch: digits' 1,257 rows make 13
+        # mini-batches, so 100 epochs are 1,300 steps where UCI letter gets
+        # 14,000. 300 epochs on digits placed new points at 0.953 against
+        # 0.932 (seeds 0-1, the prior met as closely). Larger sets reach the
+        # steps within 100 epochs and keep them. Not measured with cluster
+        # heads or the paper's model: 100 there.
+        if not self._plain_map():
+            return _DEFAULT_EPOCHS
+        wanted = math.ceil(_MAP_MIN_STEPS / n_batches)
+        return min(_MAP_MAX_EPOCHS, max(_DEFAULT_EPOCHS, wanted))
 
     def _auto_dropout(self, n_samples: int, n_features: int) -> float:
         # With the map term the encoder fits the training rows' layout

@@ -224,7 +224,8 @@ WORKER = textwrap.dedent(
         X / 16.0, y, test_size=0.3, random_state=0, stratify=y
     )
     if kind == "transformer":
-        model = fit(AAETransformer(n_components=2, random_state=0), shard(X_train))
+        aae = AAETransformer(n_components=2, max_iter=100, random_state=0)
+        model = fit(aae, shard(X_train))
         knn = KNeighborsClassifier(5).fit(model.transform(X_train), y_train)
         result = knn.score(model.transform(X_test), y_test)
     else:
@@ -308,7 +309,9 @@ def test_torchrun_transformer_same_weights_on_both_ranks_and_quality(
 ):
     X_train, X_test, y_train, y_test = _digits_split(digits)
     rank0 = _torchrun(tmp_path, "transformer")
-    single = AAETransformer(n_components=2, random_state=0).fit(X_train)
+    # 100 epochs on both sides (not "auto"'s 300 for 1,257 rows): the test
+    # compares two ranks with one process, not the epoch budget.
+    single = AAETransformer(n_components=2, max_iter=100, random_state=0).fit(X_train)
     knn = KNeighborsClassifier(5).fit(single.transform(X_train), y_train)
     one_process = knn.score(single.transform(X_test), y_test)
     two_ranks = float(rank0["result"])

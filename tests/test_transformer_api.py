@@ -19,7 +19,10 @@ from skaae.priors import GaussianMixturePrior
 FAST = dict(max_iter=3, hidden_layer_sizes=(16,), random_state=0)
 
 
-@parametrize_with_checks([AAETransformer()])
+# max_iter=100: "auto" gives the checks' small data sets 300 epochs (one
+# mini-batch each), which nearly tripled the checks' time (220 s to 590 s on
+# one thread); "auto" itself is tested below (test_auto_max_iter*).
+@parametrize_with_checks([AAETransformer(max_iter=100)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -210,6 +213,7 @@ def test_bad_X(no_training, X, message):
         ({"encoder": "variational"}, ValueError, "encoder must be one of"),
         ({"n_components": 0}, ValueError, "n_components must be >= 1"),
         ({"max_iter": 2.5}, TypeError, "max_iter must be an int"),
+        ({"max_iter": "long"}, ValueError, 'max_iter must be an int >= 1 or "auto"'),
         ({"learning_rate_init": -1.0}, ValueError, "learning_rate_init"),
         ({"regularization_learning_rate": "fast"}, TypeError, "must be a float"),
         ({"loss": "l1"}, ValueError, "loss must be one of"),
@@ -403,6 +407,39 @@ def test_auto_dropout_kept_by_partial_fit():
 def test_auto_dropout_only_on_the_transformer(small_data):
     with pytest.raises(TypeError, match="dropout"):
         AAEClassifier(dropout="auto", max_iter=1).fit(small_data, [0, 1] * 30)
+
+
+@pytest.mark.parametrize(
+    "params, n_rows, expected",
+    [
+        ({}, 60, 300),  # one mini-batch an epoch: capped at 300 epochs
+        ({}, 1257, 300),  # digits' training rows: 13 batches, 308 wanted
+        ({}, 2000, 200),  # 20 batches: 4,000 steps
+        ({}, 14_000, 100),  # UCI letter: 140 batches, the usual 100
+        ({"batch_size": 50}, 2000, 100),  # 40 batches
+        ({"neighbor_weight": 0.0}, 1257, 100),  # the paper's model
+        ({"n_clusters": 3}, 1257, 100),
+        ({"prior": "uniform"}, 1257, 100),  # "auto" leaves the map off
+        ({"max_iter": 7}, 1257, 7),
+    ],
+)
+def test_auto_max_iter(params, n_rows, expected):
+    """'auto': at least 4,000 steps for the plain map, 100 to 300 epochs."""
+    assert AAETransformer(**params)._max_iter(n_rows) == expected
+
+
+def test_auto_max_iter_runs_its_epochs(small_data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AAETransformer(hidden_layer_sizes=(8,), random_state=0)
+        model.fit(small_data)
+    assert model.n_iter_ == 300 and model.max_iter == "auto"
+    assert len(model.history_["reconstruction"]) == 300
+
+
+def test_auto_max_iter_only_on_the_transformer(small_data):
+    with pytest.raises(TypeError, match="max_iter"):
+        AAEClassifier(max_iter="auto").fit(small_data, [0, 1] * 30)
 
 
 def test_reparametrize_codes_is_exact():
