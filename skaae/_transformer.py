@@ -622,8 +622,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         # The map keeps improving with the number of steps, and a small
         # training set gives few of them an epoch: digits' 1,257 rows make 13
         # mini-batches, so 100 epochs are 1,300 steps where UCI letter gets
-        # 14,000. 300 epochs on digits placed new points at 0.953 against
-        # 0.932 (seeds 0-1, the prior met as closely). Larger sets reach the
+        # 14,000. 300 epochs on digits placed new points at 0.954 against
+        # 0.932 (seeds 0-2, the prior met as closely; 0.957 against 0.919 in
+        # bench_embedding.py). Larger sets reach the
         # steps within 100 epochs and keep them. Not measured with cluster
         # heads or the paper's model: 100 there.
         if not self._plain_map():
