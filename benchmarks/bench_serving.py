@@ -88,7 +88,7 @@ def main() -> None:
         return session.run(None, {"X": X})[0]
 
     timings = {
-        "AAETransformer.transform (float64, torch)": [],
+        "AAETransformer.transform (float32, torch)": [],
         "onnxruntime (float32)": [],
     }
     runs = list(zip(timings, (estimator, onnx), strict=True))

@@ -188,7 +188,7 @@ class AAEClassifier(
         costs more than the narrow products save), with digits quality
         within seed noise either way; on a CPU without native bfloat16 it
         is 16 times slower. It is there for wide networks and large
-        batches. Predictions always run in float64.
+        batches. Predictions run in float32, whatever the precision.
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the running losses.
 

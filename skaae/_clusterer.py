@@ -238,7 +238,7 @@ class AAEClusterer(
         costs more than the narrow products save), with digits quality
         within seed noise either way; on a CPU without native bfloat16 it
         is 16 times slower. It is there for wide networks and large
-        batches. Predictions always run in float64.
+        batches. Predictions run in float32, whatever the precision.
     verbose : int, default=0
         ``>= 1`` shows a progress bar with the running losses.
 
@@ -513,7 +513,7 @@ class AAEClusterer(
         if n_units > self.n_clusters:
             # The rows of the graph: with partial_fit, the chunk and the
             # sample kept of earlier chunks.
-            X_t = plan.data.graph_rows.double()
+            X_t = plan.data.graph_rows
             stats = self._subcluster_statistics(
                 self.module_, X_t, plan.data.neighbors, plan.parallel
             )

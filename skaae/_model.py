@@ -173,8 +173,8 @@ class AdversarialAutoencoder(nn.Module):
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
-        """Softmax of the categorical head."""
-        return torch.softmax(self.encoder.encode(x)[1], dim=1)
+        """Softmax of the categorical head, in float64 (rows sum to 1)."""
+        return torch.softmax(self.encoder.encode(x)[1].double(), dim=1)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -90,7 +90,7 @@ def test_round_trips_give_identical_outputs(fitted, how, tmp_path):
     assert clone(loaded).get_params() == est.get_params()
 
 
-def test_pickle_is_smaller_than_the_float64_networks(fitted):
+def test_pickle_holds_about_four_bytes_a_weight(fitted):
     est, _ = fitted
     n_weights = sum(p.numel() for p in est.module_.parameters())
     # float32 weights and no optimiser moments: about 4 bytes a weight.

@@ -53,7 +53,8 @@ def test_bfloat16_trains_as_well_and_repeats(digits):
     # Same random_state, device and precision: identical results.
     again = AAETransformer(max_iter=15, device="cpu", precision="bfloat16", **SMALL)
     np.testing.assert_array_equal(again.fit(X).transform(X), mixed.transform(X))
-    # Predictions keep their float64 path.
+    # Predictions run in float32 either way, returned in X's dtype.
+    assert {p.dtype for p in mixed.module_.parameters()} == {torch.float32}
     assert mixed.transform(X[:3]).dtype == np.float64
 
 

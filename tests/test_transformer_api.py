@@ -97,6 +97,27 @@ def test_stochastic_encoders_transform_deterministically(small_data, encoder):
     np.testing.assert_allclose(aae.transform(small_data[:7]), Z[:7], rtol=1e-5)
 
 
+def test_a_row_predicts_the_same_in_any_batch(digits):
+    # Predictions run in float32 on fixed-size blocks: a row's output is the
+    # same bit for bit whichever rows it comes with, alone, in a short block
+    # or in a long run over several blocks.
+    X, y = digits
+    aae = AAETransformer(max_iter=2, random_state=0).fit(X)
+    clf = AAEClassifier(max_iter=2, random_state=0).fit(X, y)
+    Z = aae.transform(X)
+    proba = clf.predict_proba(X)
+    recon = aae.inverse_transform(Z)
+    assert Z.dtype == proba.dtype == recon.dtype == np.float64
+    for rows in (slice(0, 1), slice(5, 12), slice(250, 780), slice(1000, None)):
+        np.testing.assert_array_equal(aae.transform(X[rows]), Z[rows])
+        np.testing.assert_array_equal(clf.predict_proba(X[rows]), proba[rows])
+        np.testing.assert_array_equal(aae.inverse_transform(Z[rows]), recon[rows])
+    # float32 input gives float32 codes, the same values rounded.
+    Z32 = aae.transform(X.astype(np.float32))
+    assert Z32.dtype == np.float32
+    np.testing.assert_array_equal(Z32, Z.astype(np.float32))
+
+
 def test_torch_global_rng_untouched(small_data):
     torch.manual_seed(123)
     expected = torch.rand(3)
