@@ -1,7 +1,7 @@
 """Prediction speed: the float32 path of ``transform`` against the float64 one.
 
-Since 2026-12-03 the estimators predict in float32, on blocks of a fixed 256
-rows (the last one padded), so that a row's output does not depend on the
+Since 2026-12-02 (session 21) the estimators predict in float32, on blocks
+of a fixed 256 rows (the last one padded), so that a row's output does not depend on the
 rows it comes with. Before, they converted the networks to float64 after
 training and predicted on blocks of 8,192 rows. This script fits one
 ``AAETransformer`` per shape (2 epochs: speed does not depend on how well it
@@ -60,7 +60,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def float64_transform(aae: AAETransformer):
-    """``transform`` of a copy of ``aae`` that predicts the pre-2026-12-03
+    """``transform`` of a copy of ``aae`` that predicts the pre-session-21
     way: float64 networks, blocks of 8,192 rows."""
     old = copy.deepcopy(aae)
     module = old.module_.double().eval()
