@@ -55,8 +55,9 @@ _ENCODE_BATCH = 8192
 # Predictions run in float32 on blocks of exactly this many rows (the last
 # one padded): a float32 matrix product's rounding can depend on the number
 # of rows it is given, and a fixed shape keeps a sample's output independent
-# of the samples it is predicted with. 256 rows: the 6,000 test rows of UCI
-# letter encode as fast as with larger blocks, and a single row costs little.
+# of the samples it is predicted with. 256 rows: 6,000 rows through four
+# 256-wide layers took 33 ms against 31 ms with 1,024-row blocks on one
+# thread (20 against 16.5 ms on two), and a single row costs about 1 ms.
 _PREDICT_BLOCK = 256
 # Prior draws that estimate a non-Gaussian prior's mean and covariance when
 # the codes are matched to them without a discriminator.
