@@ -16,6 +16,40 @@ _ACTIVATIONS = {
 }
 
 ENCODERS = ("deterministic", "gaussian", "universal")
+# Dropout masks on the CPU are drawn 16 bits an element: a mask element is
+# kept when its 16 random bits, read as a signed integer, reach this offset
+# plus the dropped share of 2**16.
+_MASK_LEVELS = 2**16
+_MASK_OFFSET = -(2**15)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with masks drawn four elements per random word on the CPU.
+
+    torch's CPU dropout draws one double-precision uniform number per element,
+    which took a fifth of a training epoch at the paper's MNIST architecture
+    with the map term (2.7 s of 13.8 s, 2 threads). Here one 64-bit random
+    word gives the masks of four elements, 16 bits each, so ``p`` is rounded
+    to a multiple of 2**-16. On other devices (and with ``p`` 0 or 1) it is
+    torch's dropout. The masks come from torch's default generator, as
+    ``nn.Dropout``'s do, so seeded fits stay reproducible.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dropped = round(self.p * _MASK_LEVELS)
+        if (
+            not self.training
+            or x.device.type != "cpu"
+            or not 0 < dropped < _MASK_LEVELS
+            or self.inplace
+        ):
+            return super().forward(x)
+        n = x.numel()
+        words = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-(2**63), None)
+        bits = words.view(torch.int16)[:n].view(x.shape)
+        scale = _MASK_LEVELS / (_MASK_LEVELS - dropped)
+        mask = (bits >= _MASK_OFFSET + dropped).to(x.dtype).mul_(scale)
+        return x * mask
 
 
 def make_mlp(
@@ -39,7 +73,7 @@ def make_mlp(
             layers.append(nn.BatchNorm1d(size))
         layers.append(_ACTIVATIONS[activation]())
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         width = size
     layers.append(nn.Linear(width, n_outputs))
     return nn.Sequential(*layers)

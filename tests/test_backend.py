@@ -90,3 +90,28 @@ def test_every_encoder_has_a_categorical_head(encoder):
     z, logits = model.encoder(torch.rand(6, 5))
     assert z.shape == (6, 3) and logits.shape == (6, 4)
     assert model.predict_proba(torch.rand(6, 5)).shape == (6, 4)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.2, 0.5])
+def test_dropout_drops_its_share_and_keeps_the_mean(p):
+    from skaae._networks import Dropout
+
+    layer = Dropout(p)
+    x = torch.ones(500, 400, requires_grad=True)
+    out = layer(x)
+    dropped = (out == 0).double().mean().item()
+    # 200,000 draws: the share's standard deviation is below 0.0012.
+    assert dropped == pytest.approx(p, abs=0.005)
+    assert out.mean().item() == pytest.approx(1.0, abs=0.01)
+    kept = out != 0
+    assert torch.allclose(out[kept], torch.tensor(1 / (1 - p)), rtol=1e-4)
+    out.sum().backward()
+    assert torch.equal(x.grad, out.detach())  # the gradient sees the same mask
+    # Rows and columns are masked independently: no lane pattern.
+    assert (out == 0).double().mean(0).std().item() < 0.1
+    torch.manual_seed(3)
+    first = layer(torch.ones(7, 5))
+    torch.manual_seed(3)
+    assert torch.equal(first, layer(torch.ones(7, 5)))
+    layer.eval()
+    assert torch.equal(layer(x), x)
