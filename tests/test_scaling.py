@@ -223,16 +223,22 @@ WORKER = textwrap.dedent(
     X_train, X_test, y_train, y_test = train_test_split(
         X / 16.0, y, test_size=0.3, random_state=0, stratify=y
     )
+    weights = {}
     if kind == "transformer":
-        aae = AAETransformer(n_components=2, max_iter=100, random_state=0)
-        model = fit(aae, shard(X_train))
-        knn = KNeighborsClassifier(5).fit(model.transform(X_train), y_train)
-        result = knn.score(model.transform(X_test), y_test)
+        scores = []
+        for seed in (0, 1):
+            aae = AAETransformer(n_components=2, max_iter=100, random_state=seed)
+            model = fit(aae, shard(X_train))
+            knn = KNeighborsClassifier(5).fit(model.transform(X_train), y_train)
+            scores.append(knn.score(model.transform(X_test), y_test))
+            for k, v in model.module_.state_dict().items():
+                weights[f"seed{seed}.{k}"] = v.cpu().numpy()
+        result = np.mean(scores)
     else:
         y_semi = np.load(sys.argv[3])
         model = fit(AAEClassifier(random_state=0), shard(X_train), shard(y_semi))
         result = model.score(X_test, y_test)
-    weights = {k: v.cpu().numpy() for k, v in model.module_.state_dict().items()}
+        weights = {k: v.cpu().numpy() for k, v in model.module_.state_dict().items()}
     np.savez(f"{out}/rank{dist.get_rank()}.npz", result=result, n_iter=model.n_iter_,
              **weights)
     """
@@ -310,12 +316,18 @@ def test_torchrun_transformer_same_weights_on_both_ranks_and_quality(
     X_train, X_test, y_train, y_test = _digits_split(digits)
     rank0 = _torchrun(tmp_path, "transformer")
     # 100 epochs on both sides (not "auto"'s 300 for 1,257 rows): the test
-    # compares two ranks with one process, not the epoch budget.
-    single = AAETransformer(n_components=2, max_iter=100, random_state=0).fit(X_train)
-    knn = KNeighborsClassifier(5).fit(single.transform(X_train), y_train)
-    one_process = knn.score(single.transform(X_test), y_test)
+    # compares two ranks with one process, not the epoch budget. Means over
+    # two seeds: one seed's gap ranges from -0.006 to +0.033 (seeds 0-3), so
+    # a single seed tests the draw rather than the sharding.
+    scores = []
+    for seed in (0, 1):
+        single = AAETransformer(n_components=2, max_iter=100, random_state=seed)
+        single.fit(X_train)
+        knn = KNeighborsClassifier(5).fit(single.transform(X_train), y_train)
+        scores.append(knn.score(single.transform(X_test), y_test))
+    one_process = np.mean(scores)
     two_ranks = float(rank0["result"])
-    assert one_process > 0.85
+    assert min(scores) > 0.85
     # The map term's neighbour graph is built on each rank's shard alone.
     assert two_ranks > one_process - 0.03, (two_ranks, one_process)
 
