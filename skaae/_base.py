@@ -190,6 +190,15 @@ def _check_layer_sizes(name: str, value) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
+def _overall_std(X) -> float:
+    """Standard deviation of all the entries of ``X``, dense or sparse."""
+    if sp.issparse(X):
+        n_entries = X.shape[0] * X.shape[1]
+        mean = X.sum() / n_entries
+        return float(np.sqrt(max(X.multiply(X).sum() / n_entries - mean**2, 0.0)))
+    return float(np.std(X))
+
+
 def _mean_feature_variance(X) -> float:
     """Mean over features of the variance, for dense and sparse ``X``."""
     if sp.issparse(X):
@@ -360,6 +369,11 @@ class _BaseAAE(BaseEstimator):
         if continuing:
             return self._session.architecture["dropout"]
         return float(self._auto_dropout(n_samples, n_features))
+
+    def _input_noise(self, X, n_rows: int, continuing: bool) -> float:
+        """Standard deviation of the noise on the encoder's inputs, in the
+        data's units (subclass hook; none by default)."""
+        return 0.0
 
     def _finish_fit(self, plan: _FitPlan) -> None:
         """Fitted attributes derived from the trained model (subclass hook)."""
@@ -603,6 +617,7 @@ class _BaseAAE(BaseEstimator):
             precision=check_precision(self.precision, device),
             data_parallel=parallel is not None,
             verbose=self.verbose,
+            input_noise=self._input_noise(X, n_rows, continuing),
             **self._extra_config(targets, X),
         )
         if early_stopping:

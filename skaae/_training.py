@@ -99,6 +99,10 @@ class TrainingConfig:
     n_negatives: int = 5
     pretrain_iter: int = 0
     discriminator_noise: float = 0.0
+    # Standard deviation of the Gaussian noise added to the encoder's inputs
+    # in the reconstruction phase (in the data's units); the decoder still
+    # reconstructs the clean rows.
+    input_noise: float = 0.0
     # Virtual adversarial training of the category head (Miyato et al.;
     # IMSAT's radius): each row moved by ``consistency_radius`` times its
     # distance to its 10th graph neighbour, in the direction that changes
@@ -805,6 +809,11 @@ class TrainingSession:
             with torch.autocast(device.type, torch.bfloat16, mixed_precision):
                 return net(codes).float()
 
+        def noisy(x):
+            if not config.input_noise:
+                return x
+            return x + config.input_noise * torch.randn_like(x)
+
         def critic_target_for(m: int) -> torch.Tensor:
             # Prior draws first (label 1), then codes (label 0).
             return torch.cat(
@@ -870,11 +879,11 @@ class TrainingSession:
                 # row (row-major), in one encoder forward.
                 pick = torch.randint(n_neighbors, (m, n_positives), device=device)
                 x_nb = graph_rows[neighbors[idx[:, None], pick].reshape(-1)]
-                z_all, logits_all = encode(torch.cat([x, x_nb]))
+                z_all, logits_all = encode(noisy(torch.cat([x, x_nb])))
                 z, z_nb = z_all[:m], z_all[m:]
                 logits_y = None if logits_all is None else logits_all[:m]
             else:
-                z, logits_y = encode(x)
+                z, logits_y = encode(noisy(x))
             y = None if logits_y is None else torch.softmax(logits_y, dim=1)
             if decode_known:
                 y = torch.where(known[idx, None], onehot[idx], y)

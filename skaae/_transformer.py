@@ -16,6 +16,7 @@ from ._base import (
     _check_float,
     _check_int,
     _mean_feature_variance,
+    _overall_std,
     _Targets,
 )
 from ._neighbors import NeighborRecall
@@ -40,6 +41,13 @@ _MAP_DISCRIMINATOR_NOISE = 1.0
 # the docstring).
 _MAP_DROPOUT = 0.1
 _MAP_DROPOUT_MAX_ROWS_PER_FEATURE = 600
+# input_noise="auto" under the plain map on training sets with fewer rows
+# than this per feature: the noise's standard deviation as a multiple of
+# the training data's. It helped digits (20 rows per feature),
+# Fashion-MNIST (13) and the 20-class table (233) place new points, and
+# cost UCI pen-digits (481) 0.02 (see the docstring).
+_MAP_INPUT_NOISE = 0.5
+_MAP_INPUT_NOISE_MAX_ROWS_PER_FEATURE = 300
 # Graph neighbours the plain map's term draws for each row of a step (see
 # _extra_config).
 _MAP_POSITIVES = 3
@@ -241,6 +249,21 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         UCI letter 0.629 -> 0.639 over six fits (it moves by 0.03 between
         runs) with the codes closer to the prior (4-9 -> 2-4 times); see the
         user guide.
+    input_noise : float or "auto", default="auto"
+        Standard deviation of the Gaussian noise added to the encoder's
+        inputs in the reconstruction phase, as a multiple of the standard
+        deviation of all the training data's entries; the decoder still
+        reconstructs the clean rows (a denoising autoencoder, a departure
+        from the paper; 0 disables it, and ``transform`` never adds noise).
+        ``"auto"``: 0.5 with the map term on without ``n_clusters`` on
+        training sets of fewer than 300 rows per feature, else 0; a
+        continued fit keeps what its first call chose. Like dropout it helps
+        the encoder place new points. 5-NN accuracy of new points (2-D
+        codes, seeds 0-2) without and with 0.5: digits (70/30 split, 20
+        rows per feature) 0.959 -> 0.965, a 20-class
+        ``make_classification`` table (233) 0.832 -> 0.846, Fashion-MNIST
+        (13, seeds 0-1, 100 epochs) 0.721 -> 0.730; on UCI pen-digits (481)
+        it cost 0.974 -> 0.956, hence the threshold. See the user guide.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every learning rate along a half cosine to zero
         over ``max_iter`` epochs, which settles the adversarial game late in
@@ -427,6 +450,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         n_neighbors: int = 15,
         neighbor_scale: float = 0.25,
         discriminator_noise: float | str = "auto",
+        input_noise: float | str = "auto",
         learning_rate_schedule: str = "auto",
         momentum: float = 0.9,
         max_iter: int | str = "auto",
@@ -461,6 +485,7 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         self.n_neighbors = n_neighbors
         self.neighbor_scale = neighbor_scale
         self.discriminator_noise = discriminator_noise
+        self.input_noise = input_noise
         self.learning_rate_schedule = learning_rate_schedule
         self.momentum = momentum
         self.max_iter = max_iter
@@ -567,6 +592,8 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
             _check_float(
                 "discriminator_noise", self.discriminator_noise, low=0.0, closed=True
             )
+        if not (isinstance(self.input_noise, str) and self.input_noise == "auto"):
+            _check_float("input_noise", self.input_noise, low=0.0, closed=True)
 
     def _uses_labels(self) -> bool:
         return self.n_clusters is None and super()._uses_labels()
@@ -645,6 +672,17 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         on = self._plain_map()
         sparse_rows = n_samples < _MAP_DROPOUT_MAX_ROWS_PER_FEATURE * n_features
         return _MAP_DROPOUT if on and sparse_rows else 0.0
+
+    def _input_noise(self, X, n_rows: int, continuing: bool) -> float:
+        noise = self.input_noise
+        if noise == "auto":
+            if continuing:
+                # As dropout: a continued fit or a stream keeps what its
+                # first call chose, in that call's units.
+                return self._session.config.input_noise
+            sparse_rows = n_rows < _MAP_INPUT_NOISE_MAX_ROWS_PER_FEATURE * X.shape[1]
+            noise = _MAP_INPUT_NOISE if self._plain_map() and sparse_rows else 0.0
+        return float(noise) * _overall_std(X) if noise else 0.0
 
     def _plain_map(self) -> bool:
         """The map term on the codes themselves (no cluster heads)."""

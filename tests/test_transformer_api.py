@@ -9,6 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import check_is_fitted
 
@@ -243,6 +244,8 @@ def test_bad_X(no_training, X, message):
         ({"discriminator_hidden_layer_sizes": "wide"}, ValueError, "sequence of"),
         ({"discriminator_noise": -0.5}, ValueError, "discriminator_noise"),
         ({"discriminator_noise": "loud"}, TypeError, "discriminator_noise"),
+        ({"input_noise": -0.1}, ValueError, "input_noise"),
+        ({"input_noise": "some"}, TypeError, "input_noise"),
         ({"prior": "swiss_roll", "n_components": 3}, ValueError, "swiss roll"),
         ({"prior": GaussianMixturePrior(3)}, ValueError, "n_components=3"),
         ({"prior": lambda n, rs: np.zeros((n, 3))}, ValueError, "shape"),
@@ -362,6 +365,73 @@ def test_discriminator_noise_reaches_the_critic(digits):
     blurred_gap = np.abs(blurred.history_["discriminator_accuracy"] - 0.5).mean()
     assert clear_gap > 0.08
     assert blurred_gap < 0.03
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_input_noise_reaches_the_encoder_not_the_target(digits):
+    X, y = digits[0][:400], digits[1][:400]
+    # 16-D codes, no map term: a clean fit reconstructs well, and noise on
+    # the encoder's inputs (with clean targets) costs reconstruction.
+    params = dict(
+        n_components=16,
+        max_iter=10,
+        hidden_layer_sizes=(64,),
+        neighbor_weight=0.0,
+        random_state=0,
+    )
+    losses = [
+        AAETransformer(input_noise=noise, **params).fit(X).history_["reconstruction"]
+        for noise in (0.0, 0.5, 2.0)
+    ]
+    assert losses[0][-1] < losses[1][-1] < losses[2][-1], [r[-1] for r in losses]
+    # The 2-D map: at the default's half of the data's spread the codes of
+    # clean rows keep the digits' classes; at twice the spread they lose
+    # most of them, so the noise reaches the map's encoder too.
+    scores = []
+    for noise in (0.5, 2.0):
+        model = AAETransformer(
+            input_noise=noise, max_iter=10, hidden_layer_sizes=(64,), random_state=0
+        ).fit(X)
+        codes = model.transform(X)
+        knn = KNeighborsClassifier(5).fit(codes[:300], y[:300])
+        scores.append(knn.score(codes[300:], y[300:]))
+    assert scores[0] > 0.5 > scores[1], scores
+
+
+@pytest.mark.parametrize(
+    "params, shape, expected",
+    [
+        ({}, (60, 5), 0.5),  # the map term, 12 rows per feature
+        ({}, (1000, 2), 0.0),  # 500 rows per feature: dropout, no noise
+        ({"neighbor_weight": 0.0}, (60, 5), 0.0),  # the paper's model
+        ({"n_clusters": 3}, (60, 5), 0.0),
+        ({"input_noise": 0.2}, (1300, 2), 0.2),
+    ],
+)
+def test_auto_input_noise(params, shape, expected):
+    """'auto': noise of half the data's spread where rows are sparse."""
+    X = np.random.RandomState(0).uniform(size=shape) * 3.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AAETransformer(max_iter=1, random_state=0, **params).fit(X)
+    # The loop's setting is in the data's units: a multiple of X's spread.
+    np.testing.assert_allclose(
+        model._session.config.input_noise, expected * X.std(), rtol=1e-5
+    )
+
+
+def test_auto_input_noise_kept_by_partial_fit():
+    """A stream keeps the noise its first chunk chose, whatever later sizes."""
+    rng = np.random.RandomState(0)
+    model = AAETransformer(max_iter=1, random_state=0)
+    first = rng.uniform(size=(60, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.partial_fit(first)
+        model.partial_fit(rng.uniform(size=(4000, 5)) * 10.0)
+    np.testing.assert_allclose(
+        model._session.config.input_noise, 0.5 * first.std(), rtol=1e-5
+    )
 
 
 def _hidden_widths(net) -> list[int]:
