@@ -262,8 +262,9 @@ class AAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAAE
         codes, seeds 0-2) without and with 0.5: digits (70/30 split, 20
         rows per feature) 0.959 -> 0.965, a 20-class
         ``make_classification`` table (233) 0.832 -> 0.846, Fashion-MNIST
-        (13, seeds 0-1, 100 epochs) 0.721 -> 0.730; on UCI pen-digits (481)
-        it cost 0.974 -> 0.956, hence the threshold. See the user guide.
+        (13, seeds 0-1, 100 epochs) 0.721 -> 0.730, within the spread
+        between runs there; on UCI pen-digits (481) it cost 0.974 -> 0.956,
+        hence the threshold. See the user guide.
     learning_rate_schedule : {"auto", "constant", "cosine"}, default="auto"
         ``"cosine"`` decays every learning rate along a half cosine to zero
         over ``max_iter`` epochs, which settles the adversarial game late in
