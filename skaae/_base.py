@@ -586,7 +586,8 @@ class _BaseAAE(BaseEstimator):
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
             train_rows, val_rows = self._validation_split(targets, n_samples, rng)
-        X_all, X = X, X[train_rows]
+        # Without a validation split the training rows are all of X: no copy.
+        X_all, X = X, (X[train_rows] if early_stopping else X)
         lr = self.learning_rate_init
         reg_lr = self.regularization_learning_rate
         conditions = targets.conditions
@@ -950,8 +951,18 @@ class _BaseAAE(BaseEstimator):
         """Rows on the device: a dense tensor, or :class:`SparseRows`."""
         if sp.issparse(A):
             return SparseRows(A, device, dtype)
-        # A copy: inputs may be read-only (memmaps), which torch refuses to
-        # share memory with.
+        A = np.asarray(A)
+        if (
+            device.type == "cpu"
+            and dtype == torch.float32
+            and A.dtype == np.float32
+            and A.flags.c_contiguous
+            and A.flags.writeable
+        ):
+            # Shared, not copied (62 MB and 0.03-0.06 s on 20,000 images):
+            # training only reads its rows. Read-only inputs (memmaps) are
+            # copied, as torch does not share memory with them.
+            return torch.from_numpy(A)
         return torch.tensor(A, dtype=dtype, device=device)
 
     def _match_prior_moments(self, module, plan: _FitPlan) -> None:

