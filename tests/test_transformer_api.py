@@ -368,6 +368,23 @@ def test_discriminator_noise_reaches_the_critic(digits):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_shares_float32_input_without_changing_it(digits):
+    # A writable float32 X is trained on in place (no copy); a read-only one
+    # (a memmap, say) is copied. Both must leave X as it was and train alike.
+    X = np.ascontiguousarray(digits[0][:400], dtype=np.float32)
+    before = X.copy()
+    shared = AAETransformer(max_iter=3, random_state=0).fit(X)
+    np.testing.assert_array_equal(X, before)
+    read_only = X.copy()
+    read_only.setflags(write=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copied = AAETransformer(max_iter=3, random_state=0).fit(read_only)
+    assert not [w for w in caught if "not writable" in str(w.message)]
+    np.testing.assert_array_equal(shared.transform(X), copied.transform(read_only))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_input_noise_reaches_the_encoder_not_the_target(digits):
     X, y = digits[0][:400], digits[1][:400]
     # 16-D codes, no map term: a clean fit reconstructs well, and noise on
