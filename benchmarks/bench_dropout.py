@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _data import load_dataset
+from _data import load_dataset, make_table14k
 from _machine import (
     limit_threads,
     machine_info,
@@ -40,8 +40,6 @@ from _machine import (
     print_machine_header,
 )
 from _report import write_json
-from sklearn.datasets import make_classification
-from sklearn.preprocessing import StandardScaler
 
 import skaae._networks as networks
 from skaae import AAEClassifier, AAEClusterer, AAETransformer
@@ -71,15 +69,7 @@ def image_models(data):
 
 
 def table_models():
-    X, y = make_classification(
-        14_000,
-        16,
-        n_informative=10,
-        n_classes=20,
-        n_clusters_per_class=1,
-        random_state=0,
-    )
-    X = StandardScaler().fit_transform(X).astype(np.float32)
+    X, y = make_table14k(n_classes=20)
     y_partial = np.where(np.random.RandomState(0).rand(len(y)) < 0.1, y, -1)
     return {
         "AAEClassifier, defaults, 14,000 x 16 table, 10 % labelled": (

@@ -21,15 +21,14 @@ import warnings
 
 import numpy as np
 import torch
+from _data import make_table14k
 from _machine import (
     limit_threads,
     machine_info,
     print_load_average_end,
     print_machine_header,
 )
-from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 
 from skaae import AAETransformer
 
@@ -44,15 +43,7 @@ def main() -> None:
     machine = machine_info("cpu")
     print_machine_header("Where a table's epoch goes", machine, args.threads)
     print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
-    X, _ = make_classification(
-        n_samples=14_000,
-        n_features=16,
-        n_informative=10,
-        n_classes=26,
-        n_clusters_per_class=1,
-        random_state=0,
-    )
-    X = StandardScaler().fit_transform(X).astype(np.float32)
+    X, _ = make_table14k(n_classes=26)
     warnings.simplefilter("ignore", ConvergenceWarning)
     # A first small fit pays torch's one-off start-up costs.
     AAETransformer(max_iter=1, random_state=0).fit(X[:2000])
