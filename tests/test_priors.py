@@ -1,7 +1,10 @@
 """The prior distributions and the energy distance."""
 
+import warnings
+
 import numpy as np
 import pytest
+from scipy.spatial.distance import cdist
 
 from skaae.metrics import energy_distance
 from skaae.priors import (
@@ -128,3 +131,15 @@ def test_energy_distance():
     assert energy_distance(a, b * 0.5) > 5 * same
     with pytest.raises(ValueError, match="same number of features"):
         energy_distance(a, b[:, :1])
+
+
+def test_energy_distance_matches_pairwise_definition_on_read_only_input():
+    # Beyond one block of rows (1,024), against scipy's pairwise distances.
+    rng = np.random.RandomState(1)
+    a, b = rng.normal(size=(1500, 3)), rng.normal(loc=0.3, size=(1200, 3))
+    expected = 2 * cdist(a, b).mean() - cdist(a, a).mean() - cdist(b, b).mean()
+    a.setflags(write=False)
+    b.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert energy_distance(a, b) == pytest.approx(expected, rel=1e-10)
