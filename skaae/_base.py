@@ -895,7 +895,18 @@ class _BaseAAE(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        if reference > 0 and distance > _PRIOR_MISMATCH_FACTOR * reference:
+        if plan.config.has_discriminator and "discriminator_accuracy" not in history:
+            # Every epoch so far was pretraining: no game has been played, so
+            # the codes' distance to the prior says nothing about it.
+            warnings.warn(
+                f"All {self.n_iter_} epochs run so far were pretraining "
+                f"(pretrain_iter={plan.config.pretrain_iter}): no discriminator "
+                "has shaped the codes yet. Set max_iter above pretrain_iter, or "
+                "fit again with warm_start=True to continue.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif reference > 0 and distance > _PRIOR_MISMATCH_FACTOR * reference:
             if not plan.config.has_discriminator:
                 judged = (
                     "There is no discriminator (regularization_learning_rate=0): "

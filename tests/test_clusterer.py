@@ -184,6 +184,23 @@ def test_consistency_term_is_recorded(small_data):
     )
 
 
+def test_fit_within_pretraining_warns_instead_of_failing(small_data):
+    # Every epoch is pretraining: there is no discriminator record, and the
+    # fit must say that the game never started rather than fail on it. A
+    # warm start past pretrain_iter then plays the game.
+    est = AAEClusterer(
+        n_clusters=3, pretrain_iter=3, max_iter=2, warm_start=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="were pretraining"):
+        est.fit(small_data)
+    assert "discriminator_accuracy" not in est.history_
+    est.set_params(max_iter=3)
+    est.fit(small_data)
+    accuracy = est.history_["discriminator_accuracy"]
+    assert est.n_iter_ == 5 and accuracy.shape == (5,)
+    assert np.isnan(accuracy[:3]).all() and np.isfinite(accuracy[3:]).all()
+
+
 def test_consistency_direction_is_adversarial():
     # The power iteration finds the direction in which the head changes
     # most: the divergence along it beats random directions of the same
