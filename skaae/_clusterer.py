@@ -179,7 +179,9 @@ class AAEClusterer(
         Epochs, among the ``max_iter``, that train the autoencoder alone
         before the categorical game starts (their discriminator entries in
         ``history_`` are NaN). Measured on digits, 20 lowered the mean
-        accuracy from 0.87 to 0.81, so it is off by default.
+        accuracy from 0.87 to 0.81, so it is off by default. A fit whose
+        epochs are all pretraining warns (``ConvergenceWarning``) that no
+        discriminator has shaped the codes yet.
     n_init : int or "auto", default="auto"
         Number of models trained from different seeds; the one whose
         clusters keep the most neighbour-graph edges within a cluster is
