@@ -25,6 +25,8 @@ VALIDATION_ACCURACY_KEY = "validation_accuracy"
 # least this share of them is labelled.
 _AUTO_CONSISTENCY_WEIGHT = 1.0
 _AUTO_CONSISTENCY_MIN_LABELLED_SHARE = 0.05
+# mixup_alpha="auto": this concentration when some rows are unlabelled.
+_AUTO_MIXUP_ALPHA = 0.2
 
 
 class AAEClassifier(
@@ -131,6 +133,22 @@ class AAEClassifier(
         ``prior_distance_`` fell from 37 to 8 times its reference (the
         mismatch warning is at 25) at level test error (30.8 % and 30.2 %).
         0 is the paper's model.
+    mixup_alpha : float or "auto", default="auto"
+        Mixup in the classification phase, a departure from the paper
+        (Zhang et al., 2018): each step trains the category head on
+        ``lam * x_i + (1 - lam) * x_j`` for random pairs of labelled rows,
+        against the same mixture of their labels, with one ``lam`` per step
+        drawn from Beta(``mixup_alpha``, ``mixup_alpha``). At 0.2 most draws
+        lie near 0 or 1, so most mixtures stay close to a real row; between
+        classes the head learns to hedge instead of memorising a few labels.
+        0 trains on the rows themselves. ``"auto"``: 0.2 when some rows are
+        unlabelled, else 0. Measured in one session against 0 (mean test
+        error): digits with 100 labels (seeds 0-4) 4.70 % without, 4.00 % at
+        0.2 (0.1: 3.89 %, 0.4: 4.48 %, 1.0: 5.04 %), and no fit's style codes
+        off their prior (3 of 5 warned without); Fashion-MNIST (10,000
+        images, ten epochs, seeds 0-2) with 100 labels 26.9 % and 26.7 %,
+        with 1,000 labels 17.3 % and 17.1 %, but with every label 13.6 % and
+        13.8 %, so "auto" leaves it out there. See the user guide.
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
@@ -272,6 +290,7 @@ class AAEClassifier(
         consistency_radius: float = 0.25,
         n_neighbors: int = 15,
         discriminator_noise: float = 1.0,
+        mixup_alpha: float | str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
         early_stopping: bool = False,
@@ -305,6 +324,7 @@ class AAEClassifier(
         self.consistency_radius = consistency_radius
         self.n_neighbors = n_neighbors
         self.discriminator_noise = discriminator_noise
+        self.mixup_alpha = mixup_alpha
         self.momentum = momentum
         self.max_iter = max_iter
         self.early_stopping = early_stopping
@@ -450,6 +470,11 @@ class AAEClassifier(
             labelled_share = float(np.mean(targets.labels >= 0))
             on = _AUTO_CONSISTENCY_MIN_LABELLED_SHARE <= labelled_share < 1.0
             consistency = _AUTO_CONSISTENCY_WEIGHT if on else 0.0
+        mixup = self.mixup_alpha
+        if isinstance(mixup, str):
+            # A semi-supervised setting: with every label known it cost the
+            # supervised AAE 0.2 points (see the docstring).
+            mixup = _AUTO_MIXUP_ALPHA if np.any(targets.labels < 0) else 0.0
         return {
             "classification_learning_rate": self.classification_learning_rate,
             "decode_known_labels": bool(decode),
@@ -457,6 +482,7 @@ class AAEClassifier(
             "consistency_radius": float(self.consistency_radius),
             "n_neighbors": int(self.n_neighbors),
             "discriminator_noise": float(self.discriminator_noise),
+            "mixup_alpha": float(mixup),
         }
 
     def _auto_learning_rate_schedule(self, conditioned: bool) -> str:
@@ -482,6 +508,8 @@ class AAEClassifier(
         _check_float(
             "discriminator_noise", self.discriminator_noise, low=0.0, closed=True
         )
+        if not (isinstance(self.mixup_alpha, str) and self.mixup_alpha == "auto"):
+            _check_float("mixup_alpha", self.mixup_alpha, low=0.0, closed=True)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities: the softmax of the category head.

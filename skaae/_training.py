@@ -110,6 +110,11 @@ class TrainingConfig:
     # neighbour graph.
     consistency_weight: float = 0.0
     consistency_radius: float = 0.25
+    # Mixup of the classification phase (Zhang et al.): each step trains the
+    # head on convex mixtures of pairs of labelled rows, with the same
+    # mixture of their labels, the weight drawn from Beta(alpha, alpha);
+    # 0 trains on the rows themselves.
+    mixup_alpha: float = 0.0
     precision: str = "float32"
     # Average gradients and records over the ranks of torch.distributed's
     # default process group (see ``_parallel``).
@@ -1005,7 +1010,21 @@ class TrainingSession:
                 if has_labels:
                     pick = torch.randint(labelled.numel(), (m,), device=device)
                     lab = labelled[pick]
-                    loss_cls = F.cross_entropy(encode(X[lab])[1], labels[lab])
+                    if config.mixup_alpha > 0:
+                        # One weight per step, drawn on the host: no sync.
+                        share = float(
+                            self.rng.beta(config.mixup_alpha, config.mixup_alpha)
+                        )
+                        partner = lab[torch.randperm(m, device=device)]
+                        mixed = torch.lerp(X[partner], X[lab], share)
+                        logits_mixed = encode(mixed)[1]
+                        loss_cls = share * F.cross_entropy(
+                            logits_mixed, labels[lab]
+                        ) + (1.0 - share) * F.cross_entropy(
+                            logits_mixed, labels[partner]
+                        )
+                    else:
+                        loss_cls = F.cross_entropy(encode(X[lab])[1], labels[lab])
                 else:
                     # No label in this rank's shard: a zero loss through the
                     # same parameters, so it joins the average.
