@@ -139,8 +139,8 @@ def test_consistency_term_trains_on_every_row(small_data):
     assert on._session.config.lr_schedule == "cosine"
     # mixup_alpha="auto" mixes labelled pairs when some rows are unlabelled,
     # and not in the supervised AAE.
-    assert on._session.config.mixup_alpha == 0.2
-    assert few_fit._session.config.mixup_alpha == 0.2
+    assert on._session.config.mixup_alpha == 0.1
+    assert few_fit._session.config.mixup_alpha == 0.1
     assert supervised._session.config.mixup_alpha == 0.0
 
 
