@@ -149,6 +149,16 @@ class AAEClassifier(
         seeds 0-2) with 100 labels 26.9 % and 25.5 %, with 1,000 labels
         17.3 % and 17.1 %. With every label 0.2 cost 0.2 points (13.6 % and
         13.8 %), so "auto" leaves it out there. See the user guide.
+    label_smoothing : float, default=0.0
+        Label smoothing of the classification phase's cross-entropy (as in
+        ``torch.nn.CrossEntropyLoss``): the targets put
+        ``1 - label_smoothing`` on the true class and spread the rest evenly.
+        It trades the style codes' match to their prior for accuracy, so it
+        is off by default. Fashion-MNIST with every label (10,000 images,
+        ten epochs, seeds 0-2): test error 13.63 % at 0, 13.39 % at 0.02 and
+        13.29 % at 0.05 (an MLP on the same images: 13.43 %), with
+        ``prior_distance_`` 10-13, 15-19 and 21-25 times its reference; the
+        mismatch warning is at 25. See the user guide.
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
@@ -291,6 +301,7 @@ class AAEClassifier(
         n_neighbors: int = 15,
         discriminator_noise: float = 1.0,
         mixup_alpha: float | str = "auto",
+        label_smoothing: float = 0.0,
         momentum: float = 0.9,
         max_iter: int = 100,
         early_stopping: bool = False,
@@ -325,6 +336,7 @@ class AAEClassifier(
         self.n_neighbors = n_neighbors
         self.discriminator_noise = discriminator_noise
         self.mixup_alpha = mixup_alpha
+        self.label_smoothing = label_smoothing
         self.momentum = momentum
         self.max_iter = max_iter
         self.early_stopping = early_stopping
@@ -483,6 +495,7 @@ class AAEClassifier(
             "n_neighbors": int(self.n_neighbors),
             "discriminator_noise": float(self.discriminator_noise),
             "mixup_alpha": float(mixup),
+            "label_smoothing": float(self.label_smoothing),
         }
 
     def _auto_learning_rate_schedule(self, conditioned: bool) -> str:
@@ -510,6 +523,9 @@ class AAEClassifier(
         )
         if not (isinstance(self.mixup_alpha, str) and self.mixup_alpha == "auto"):
             _check_float("mixup_alpha", self.mixup_alpha, low=0.0, closed=True)
+        _check_float(
+            "label_smoothing", self.label_smoothing, low=0.0, high=1.0, closed=True
+        )
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities: the softmax of the category head.

@@ -115,6 +115,8 @@ class TrainingConfig:
     # mixture of their labels, the weight drawn from Beta(alpha, alpha);
     # 0 trains on the rows themselves.
     mixup_alpha: float = 0.0
+    # Label smoothing of the classification phase's cross-entropy.
+    label_smoothing: float = 0.0
     precision: str = "float32"
     # Average gradients and records over the ranks of torch.distributed's
     # default process group (see ``_parallel``).
@@ -749,6 +751,7 @@ class TrainingSession:
             run_classifier = parallel.any(has_labels)
         else:
             run_classifier = has_labels
+        smoothing = config.label_smoothing
         opt_cls = None
         if run_classifier:
             opt_cls = self._optimizer("classifier")
@@ -1019,12 +1022,14 @@ class TrainingSession:
                         mixed = torch.lerp(X[partner], X[lab], share)
                         logits_mixed = encode(mixed)[1]
                         loss_cls = share * F.cross_entropy(
-                            logits_mixed, labels[lab]
+                            logits_mixed, labels[lab], label_smoothing=smoothing
                         ) + (1.0 - share) * F.cross_entropy(
-                            logits_mixed, labels[partner]
+                            logits_mixed, labels[partner], label_smoothing=smoothing
                         )
                     else:
-                        loss_cls = F.cross_entropy(encode(X[lab])[1], labels[lab])
+                        loss_cls = F.cross_entropy(
+                            encode(X[lab])[1], labels[lab], label_smoothing=smoothing
+                        )
                 else:
                     # No label in this rank's shard: a zero loss through the
                     # same parameters, so it joins the average.

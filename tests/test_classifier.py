@@ -144,15 +144,12 @@ def test_consistency_term_trains_on_every_row(small_data):
     assert supervised._session.config.mixup_alpha == 0.0
 
 
-def test_mixup_softens_the_head_between_classes():
-    # Mixup trains the head on mixtures of labelled pairs with the same
-    # mixture of their labels, so along the segment between two classes its
-    # probabilities fall off linearly; trained on the rows alone it stays
-    # sure of the nearer class until close to the boundary.
+def two_blobs():
+    """Two well-separated 4-D Gaussian classes of 100 rows, every row labelled,
+    and settings under which the head trains to certainty on them."""
     rng = np.random.RandomState(0)
     centres = np.repeat([[-2.0] * 4, [2.0] * 4], 100, axis=0)
     X = centres + 0.5 * rng.standard_normal((200, 4))
-    y = np.repeat([0, 1], 100)
     params = dict(
         max_iter=60,
         hidden_layer_sizes=(32,),
@@ -160,6 +157,15 @@ def test_mixup_softens_the_head_between_classes():
         classification_learning_rate=1e-2,
         random_state=0,
     )
+    return X, np.repeat([0, 1], 100), params
+
+
+def test_mixup_softens_the_head_between_classes():
+    # Mixup trains the head on mixtures of labelled pairs with the same
+    # mixture of their labels, so along the segment between two classes its
+    # probabilities fall off linearly; trained on the rows alone it stays
+    # sure of the nearer class until close to the boundary.
+    X, y, params = two_blobs()
 
     def nearer_class_probability(alpha):
         clf = AAEClassifier(mixup_alpha=alpha, **params).fit(X, y)
@@ -174,6 +180,19 @@ def test_mixup_softens_the_head_between_classes():
     assert mixed < 0.9
 
 
+def test_label_smoothing_caps_the_head_on_its_own_rows():
+    # Smoothing 0.2 over two classes makes 0.9 the target for the true class,
+    # so the head stops short of certainty on the rows it trains on.
+    X, y, params = two_blobs()
+    plain = AAEClassifier(**params).fit(X, y).predict_proba(X).max(axis=1)
+    smooth = AAEClassifier(label_smoothing=0.2, **params).fit(X, y)
+    top = smooth.predict_proba(X).max(axis=1)
+    print(f"mean top probability: {plain.mean():.3f}, smoothed {top.mean():.3f}")
+    assert smooth.score(X, y) == 1.0
+    assert plain.mean() > 0.97
+    assert 0.8 < top.mean() < 0.95
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
@@ -184,6 +203,8 @@ def test_mixup_softens_the_head_between_classes():
         ({"n_neighbors": 0}, "n_neighbors"),
         ({"mixup_alpha": -0.5}, "mixup_alpha"),
         ({"mixup_alpha": "on"}, "mixup_alpha"),
+        ({"label_smoothing": 1.0}, "label_smoothing"),
+        ({"label_smoothing": -0.1}, "label_smoothing"),
     ],
 )
 def test_bad_consistency_params(no_training, small_data, params, message):
