@@ -27,6 +27,8 @@ _AUTO_CONSISTENCY_WEIGHT = 1.0
 _AUTO_CONSISTENCY_MIN_LABELLED_SHARE = 0.05
 # mixup_alpha="auto": this concentration when some rows are unlabelled.
 _AUTO_MIXUP_ALPHA = 0.1
+# reconstruction_label_weight="auto": this weight when every row is labelled.
+_AUTO_RECONSTRUCTION_LABEL_WEIGHT = 1.0
 
 
 class AAEClassifier(
@@ -50,7 +52,8 @@ class AAEClassifier(
     cannot be learnt. With every sample labelled (and
     ``decode_known_labels`` left to ``"auto"``) the decoder reads the true
     label, so ``z`` keeps only style: the supervised adversarial autoencoder
-    of the paper's section 4.
+    of the paper's section 4; the reconstruction phase then also fits the
+    category head to the labels (``reconstruction_label_weight``).
 
     Parameters
     ----------
@@ -159,6 +162,23 @@ class AAEClassifier(
         13.29 % at 0.05 (an MLP on the same images: 13.43 %), with
         ``prior_distance_`` 10-13, 15-19 and 21-25 times its reference; the
         mismatch warning is at 25. See the user guide.
+    reconstruction_label_weight : float or "auto", default="auto"
+        Weight of the category head's cross-entropy on the labelled rows of
+        each reconstruction batch, added to the reconstruction phase's loss
+        (a departure from the paper, which trains the head on labels in the
+        classification phase alone). It gives the head a second supervised
+        update per mini-batch from the encoder pass the reconstruction
+        already makes, so it costs next to nothing; the sum over the batch's
+        labelled rows is divided by the batch size, so it matters in
+        proportion to the share of labelled rows. 0 is the paper's model.
+        ``"auto"``: 1 when every row is labelled, else 0. Fashion-MNIST
+        (10,000 images, ten epochs, seeds 0-2), test error without and with
+        1: every label 13.63 % and 12.99 % (an MLP on the same images:
+        13.43 %), ``prior_distance_`` 10-13 and 14-18 times its reference;
+        1,000 labels 17.08 % and 17.19 %; 100 labels (seeds 0-1) 25.72 % and
+        27.59 %, where the second update on the same few rows, without
+        mixup, memorises them. Digits with 100 labels: 3.93 % and 3.89 %.
+        See the user guide.
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
     max_iter : int, default=100
@@ -302,6 +322,7 @@ class AAEClassifier(
         discriminator_noise: float = 1.0,
         mixup_alpha: float | str = "auto",
         label_smoothing: float = 0.0,
+        reconstruction_label_weight: float | str = "auto",
         momentum: float = 0.9,
         max_iter: int = 100,
         early_stopping: bool = False,
@@ -337,6 +358,7 @@ class AAEClassifier(
         self.discriminator_noise = discriminator_noise
         self.mixup_alpha = mixup_alpha
         self.label_smoothing = label_smoothing
+        self.reconstruction_label_weight = reconstruction_label_weight
         self.momentum = momentum
         self.max_iter = max_iter
         self.early_stopping = early_stopping
@@ -482,6 +504,15 @@ class AAEClassifier(
             labelled_share = float(np.mean(targets.labels >= 0))
             on = _AUTO_CONSISTENCY_MIN_LABELLED_SHARE <= labelled_share < 1.0
             consistency = _AUTO_CONSISTENCY_WEIGHT if on else 0.0
+        label_weight = self.reconstruction_label_weight
+        if isinstance(label_weight, str):
+            # A supervised setting: with few labels a second update on the
+            # same rows (without mixup) memorises them (see the docstring).
+            label_weight = (
+                _AUTO_RECONSTRUCTION_LABEL_WEIGHT
+                if np.all(targets.labels >= 0)
+                else 0.0
+            )
         mixup = self.mixup_alpha
         if isinstance(mixup, str):
             # A semi-supervised setting: with every label known it cost the
@@ -496,6 +527,7 @@ class AAEClassifier(
             "discriminator_noise": float(self.discriminator_noise),
             "mixup_alpha": float(mixup),
             "label_smoothing": float(self.label_smoothing),
+            "reconstruction_label_weight": float(label_weight),
         }
 
     def _auto_learning_rate_schedule(self, conditioned: bool) -> str:
@@ -526,6 +558,16 @@ class AAEClassifier(
         _check_float(
             "label_smoothing", self.label_smoothing, low=0.0, high=1.0, closed=True
         )
+        if not (
+            isinstance(self.reconstruction_label_weight, str)
+            and self.reconstruction_label_weight == "auto"
+        ):
+            _check_float(
+                "reconstruction_label_weight",
+                self.reconstruction_label_weight,
+                low=0.0,
+                closed=True,
+            )
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities: the softmax of the category head.

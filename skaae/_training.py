@@ -117,6 +117,11 @@ class TrainingConfig:
     mixup_alpha: float = 0.0
     # Label smoothing of the classification phase's cross-entropy.
     label_smoothing: float = 0.0
+    # Weight of the cross-entropy of the head on the labelled rows of each
+    # reconstruction batch, added to the reconstruction phase's loss: a
+    # second supervised update per step that reuses the phase's encoder
+    # pass, so it costs next to nothing.
+    reconstruction_label_weight: float = 0.0
     precision: str = "float32"
     # Average gradients and records over the ranks of torch.distributed's
     # default process group (see ``_parallel``).
@@ -752,6 +757,9 @@ class TrainingSession:
         else:
             run_classifier = has_labels
         smoothing = config.label_smoothing
+        # On every rank alike (a shard without labels adds a zero term), so
+        # that the ranks' gradients cover the same parameters.
+        label_weight = config.reconstruction_label_weight if run_classifier else 0.0
         opt_cls = None
         if run_classifier:
             opt_cls = self._optimizer("classifier")
@@ -784,6 +792,7 @@ class TrainingSession:
         if reconstruction_only:
             agree_weight = 0.0
             consistency_weight = 0.0
+            label_weight = 0.0
             keys = [RECONSTRUCTION_KEY]
         else:
             keys = list(HISTORY_KEYS)
@@ -899,6 +908,19 @@ class TrainingSession:
             output = decode(rep)
             loss_rec = reconstruction_loss(output, x, config.loss)
             loss_ae = loss_rec
+            if label_weight > 0:
+                # Summed over the batch's labelled rows, divided by the batch:
+                # a batch with few labels moves the head little.
+                loss_labels = F.cross_entropy(
+                    logits_y,
+                    labels[idx].clamp(min=0),
+                    reduction="none",
+                    label_smoothing=smoothing,
+                )
+                loss_ae = (
+                    loss_ae
+                    + label_weight * (loss_labels * known[idx].to(dtype)).sum() / m
+                )
             if use_neighbors:
                 y_nb = (
                     None if logits_all is None else torch.softmax(logits_all[m:], dim=1)
