@@ -54,7 +54,12 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--priors", nargs="+", default=["gaussian_mixture", "swiss_roll"]
     )
-    parser.add_argument("--max-iter", type=int, default=25)
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=None,
+        help="epochs (default: the estimator's max_iter='auto', 100 here)",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     args = parser.parse_args(argv)
     limit_threads(1)
@@ -65,7 +70,10 @@ def main(argv=None) -> int:
         for seed in args.seeds:
             hidden = np.random.RandomState(seed).rand(len(y)) < 0.5
             model = AAETransformer(
-                prior=prior, max_iter=args.max_iter, random_state=seed, device="cpu"
+                prior=prior,
+                max_iter="auto" if args.max_iter is None else args.max_iter,
+                random_state=seed,
+                device="cpu",
             )
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -77,7 +85,7 @@ def main(argv=None) -> int:
                     {
                         "prior": prior,
                         "seed": seed,
-                        "epochs": args.max_iter,
+                        "epochs": model.n_iter_,
                         "labelled": round(
                             share_on_mode(model, Z[~hidden], y[~hidden]), 3
                         ),
