@@ -18,6 +18,7 @@ rows on their mode, and ``prior_distance_`` over its reference. On digits
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -61,7 +62,18 @@ def main(argv=None) -> int:
         help="epochs (default: the estimator's max_iter='auto', 100 here)",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument(
+        "--aae-param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a further AAETransformer parameter (VALUE as a Python literal)",
+    )
     args = parser.parse_args(argv)
+    extra = {}
+    for item in args.aae_param:
+        name, _, value = item.partition("=")
+        extra[name] = ast.literal_eval(value)
     limit_threads(1)
     print_machine_header("skaae: label-conditioned priors", machine_info("cpu"), 1)
     split, _ = train_test_data(args.dataset, args.data, args.n_train)
@@ -74,6 +86,7 @@ def main(argv=None) -> int:
                 max_iter="auto" if args.max_iter is None else args.max_iter,
                 random_state=seed,
                 device="cpu",
+                **extra,
             )
             start = time.perf_counter()
             with warnings.catch_warnings():
@@ -84,6 +97,7 @@ def main(argv=None) -> int:
                 json.dumps(
                     {
                         "prior": prior,
+                        **extra,
                         "seed": seed,
                         "epochs": model.n_iter_,
                         "labelled": round(
