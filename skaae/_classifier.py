@@ -488,9 +488,12 @@ class AAEClassifier(
         return _Targets(classes=classes, labels=codes, n_categories=len(classes))
 
     def _extra_config(self, targets: _Targets, X: np.ndarray) -> dict:
+        # Several "auto" settings tell the supervised AAE (every label
+        # known) from the semi-supervised one.
+        fully_labelled = bool(np.all(targets.labels >= 0))
         decode = self.decode_known_labels
         if isinstance(decode, str) and decode == "auto":
-            decode = bool(np.all(targets.labels >= 0))
+            decode = fully_labelled
         elif not isinstance(decode, bool | np.bool_):
             raise ValueError(
                 f"decode_known_labels must be a bool or 'auto', got {decode!r}."
@@ -508,16 +511,12 @@ class AAEClassifier(
         if isinstance(label_weight, str):
             # A supervised setting: with few labels a second update on the
             # same rows (without mixup) memorises them (see the docstring).
-            label_weight = (
-                _AUTO_RECONSTRUCTION_LABEL_WEIGHT
-                if np.all(targets.labels >= 0)
-                else 0.0
-            )
+            label_weight = _AUTO_RECONSTRUCTION_LABEL_WEIGHT if fully_labelled else 0.0
         mixup = self.mixup_alpha
         if isinstance(mixup, str):
             # A semi-supervised setting: with every label known it cost the
             # supervised AAE 0.2 points (see the docstring).
-            mixup = _AUTO_MIXUP_ALPHA if np.any(targets.labels < 0) else 0.0
+            mixup = 0.0 if fully_labelled else _AUTO_MIXUP_ALPHA
         return {
             "classification_learning_rate": self.classification_learning_rate,
             "decode_known_labels": bool(decode),
